@@ -1,0 +1,131 @@
+import { makeEvent, type DeadLetter, type EventData } from '@steward/contracts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PermanentError } from './errors.js';
+import { createTestBus } from './testing.js';
+import type { RunningConsumer } from './consumer.js';
+import { startConsumer } from './consumer.js';
+
+type TestBus = Awaited<ReturnType<typeof createTestBus>>;
+const ctx = { source: 'steward/test', tenantId: 't1', correlationId: 'c1' };
+const started = (taskId: string): EventData<'task.started.v1'> => ({ taskId, startedAt: new Date().toISOString() });
+
+/** Resolves when `n` items have been pushed into `list`. */
+function waitFor<T>(list: T[], n: number, ms = 10_000): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () => (list.length >= n ? resolve(list) : Date.now() - t0 > ms ? reject(new Error(`timed out with ${list.length}/${n}`)) : setTimeout(tick, 10));
+    tick();
+  });
+}
+
+async function readDeadLetters(bus: TestBus, n: number): Promise<DeadLetter[]> {
+  const consumer = await bus.js.consumers.get(bus.streamName('deadLetters'));
+  const out: DeadLetter[] = [];
+  const msgs = await consumer.fetch({ max_messages: n, expires: 5000 });
+  for await (const m of msgs) out.push(m.json<DeadLetter>());
+  return out;
+}
+
+describe('consumer runner (real NATS JetStream)', () => {
+  let bus: TestBus;
+  let consumer: RunningConsumer | undefined;
+  beforeEach(async () => {
+    bus = await createTestBus();
+  });
+  afterEach(async () => {
+    await consumer?.stop();
+    await bus.destroy();
+  });
+
+  it('dead-letters a malformed message with its reason and goes on to the next one', async () => {
+    const seen: string[] = [];
+    consumer = await startConsumer(bus, { durable: 'dlq-test', stream: 'events', accepts: ['task.started.v1'], async handle(e) { seen.push(e.envelope.data.taskId); } });
+    const good = makeEvent('task.started.v1', started('after-poison'), ctx);
+    await bus.publishRaw({ subject: good.subject, payload: '{"this is": not json', msgId: 'poison-1' });
+    await bus.publishRaw({ subject: good.subject, payload: JSON.stringify({ ...good.envelope, id: crypto.randomUUID(), data: { taskId: 42 } }), msgId: 'poison-2' });
+    await bus.publish(good);
+    await waitFor(seen, 1);
+    expect(seen).toEqual(['after-poison']);
+    const dl = await readDeadLetters(bus, 2);
+    expect(dl.map((d) => d.reason)).toEqual(['not-json', 'bad-data']);
+    expect(dl[0]!.payload).toBe('{"this is": not json');
+    expect(dl[1]!.consumer).toBe('dlq-test');
+    expect(JSON.stringify(dl[1]!.issues)).toContain('taskId');
+    const metrics = await bus.metrics.deadLetters.get();
+    expect(metrics.values.reduce((a, v) => a + v.value, 0)).toBe(2);
+  });
+
+  it('retries a transient failure with a delay, then succeeds; a permanent one is dead-lettered at once', async () => {
+    const attempts = new Map<string, number[]>();
+    consumer = await startConsumer(bus, {
+      durable: 'retry-test',
+      stream: 'events',
+      accepts: ['task.started.v1'],
+      retryDelayMs: () => 200,
+      async handle(e, c) {
+        const id = e.envelope.data.taskId;
+        attempts.set(id, [...(attempts.get(id) ?? []), c.deliveryCount]);
+        if (id === 'flaky' && c.deliveryCount < 3) throw new Error('database blinked');
+        if (id === 'broken') throw new PermanentError('no-such-task', 'task does not exist');
+      },
+    });
+    const t0 = Date.now();
+    await bus.publish(makeEvent('task.started.v1', started('flaky'), ctx));
+    await bus.publish(makeEvent('task.started.v1', started('broken'), ctx));
+    const dl = await readDeadLetters(bus, 1);
+    expect(dl[0]!.reason).toBe('permanent:no-such-task');
+    const done = await new Promise<number[]>((resolve) => {
+      const tick = () => ((attempts.get('flaky')?.length ?? 0) >= 3 ? resolve(attempts.get('flaky')!) : setTimeout(tick, 10));
+      tick();
+    });
+    expect(done).toEqual([1, 2, 3]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400); // two nak delays of 200 ms were honoured
+    expect(attempts.get('broken')).toEqual([1]);
+  });
+
+  it('gives up after maxDeliver and dead-letters with reason max-deliveries', async () => {
+    let calls = 0;
+    consumer = await startConsumer(bus, { durable: 'max-test', stream: 'events', accepts: ['task.started.v1'], maxDeliver: 3, retryDelayMs: () => 20, async handle() { calls++; throw new Error('always'); } });
+    await bus.publish(makeEvent('task.started.v1', started('doomed'), ctx));
+    const dl = await readDeadLetters(bus, 1);
+    expect(dl[0]!.reason).toBe('max-deliveries');
+    expect(dl[0]!.error).toBe('always');
+    expect(calls).toBe(3);
+  });
+
+  it('bounds concurrency and drains in-flight handlers on stop', async () => {
+    let running = 0;
+    let peak = 0;
+    const finished: string[] = [];
+    consumer = await startConsumer(bus, {
+      durable: 'conc-test',
+      stream: 'events',
+      accepts: ['task.started.v1'],
+      concurrency: 3,
+      async handle(e) {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 50));
+        running--;
+        finished.push(e.envelope.data.taskId);
+      },
+    });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => bus.publish(makeEvent('task.started.v1', started(`t${i}`), ctx))));
+    await waitFor(finished, 4);
+    await consumer.stop();
+    consumer = undefined;
+    expect(peak).toBe(3);
+    expect(running).toBe(0); // stop() waited for every handler it had started
+  });
+
+  it('does not deliver a duplicate publish twice (Nats-Msg-Id de-duplication)', async () => {
+    const seen: string[] = [];
+    consumer = await startConsumer(bus, { durable: 'dup-test', stream: 'events', accepts: ['task.started.v1'], async handle(e) { seen.push(e.envelope.id); } });
+    const ev = makeEvent('task.started.v1', started('once'), ctx);
+    await bus.publish(ev);
+    await bus.publish(ev);
+    await bus.publish(makeEvent('task.started.v1', started('marker'), ctx));
+    await waitFor(seen, 2);
+    expect(seen.filter((id) => id === ev.envelope.id)).toHaveLength(1);
+  });
+});

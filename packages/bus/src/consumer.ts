@@ -1,0 +1,214 @@
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import {
+  Catalogue,
+  InvalidMessageError,
+  decodeEvent,
+  deadLetterSubject,
+  type Envelope,
+  type EventData,
+  type EventKey,
+  type StreamKey,
+} from '@steward/contracts';
+import { isNotFound, type Bus } from './bus.js';
+import { isPermanent } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+
+/** What a handler receives: the catalogue key and an envelope whose data passed its schema. */
+export type HandlerEvent<K extends EventKey> = { [P in K]: { key: P; envelope: Envelope<EventData<P>> } }[K];
+
+export interface HandlerContext {
+  deliveryCount: number;
+  streamSequence: number;
+  /** Extends the ack deadline; called automatically every ackWait/3 while the handler runs. */
+  heartbeat(): void;
+}
+
+export interface ConsumerSpec<K extends EventKey> {
+  /** Durable consumer name, shared by every replica of the service. */
+  durable: string;
+  stream: StreamKey;
+  accepts: readonly K[];
+  /** Subject filter; defaults to the single accepted entry's filter (NATS 2.9 has one filter per consumer). */
+  filter?: string;
+  concurrency?: number;
+  ackWaitMs?: number;
+  /** Deliveries before a failing message is dead-lettered. */
+  maxDeliver?: number;
+  retryDelayMs?: (deliveryCount: number) => number;
+  /** The handler must commit its effects before resolving: the message is acked right after. */
+  handle(event: HandlerEvent<K>, ctx: HandlerContext): Promise<void>;
+}
+
+export interface DeadLetter {
+  consumer: string;
+  stream: string;
+  streamSequence: number;
+  deliveryCount: number;
+  subject: string;
+  reason: string;
+  error: string;
+  issues?: unknown;
+  payload: string;
+  deadLetteredAt: string;
+}
+
+const defaultRetryDelay = (n: number): number => Math.min(250 * 2 ** (n - 1), 30_000);
+
+/** A running durable pull consumer: parse at the door, bounded concurrency, ack after commit, dead letters. */
+export class RunningConsumer {
+  private messages: ConsumerMessages | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private waiters: (() => void)[] = [];
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private readonly concurrency: number;
+  private readonly ackWaitMs: number;
+  private readonly maxDeliver: number;
+  private readonly retryDelay: (n: number) => number;
+  private readonly streamName: string;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly spec: ConsumerSpec<EventKey>,
+    private readonly log: Logger = silentLogger,
+  ) {
+    this.concurrency = spec.concurrency ?? 16;
+    this.ackWaitMs = spec.ackWaitMs ?? 30_000;
+    this.maxDeliver = spec.maxDeliver ?? 8;
+    this.retryDelay = spec.retryDelayMs ?? defaultRetryDelay;
+    this.streamName = bus.streamName(spec.stream);
+  }
+
+  get durable(): string {
+    return this.spec.durable;
+  }
+
+  /** Creates or updates the durable consumer (idempotent), then starts pulling. */
+  async start(): Promise<void> {
+    const filter = this.spec.filter ?? (this.spec.accepts.length === 1 ? Catalogue[this.spec.accepts[0]!].filter : undefined);
+    if (!filter) throw new Error(`consumer ${this.spec.durable} accepts several types: give it a filter`);
+    const config = {
+      durable_name: this.spec.durable,
+      filter_subject: this.bus.wireSubject(filter),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.ackWaitMs),
+      // One more than ours so our own dead-lettering runs first; the server's limit only stops a crash loop.
+      max_deliver: this.maxDeliver + 1,
+      max_ack_pending: Math.max(1000, this.concurrency * 4),
+    };
+    try {
+      await this.bus.jsm.consumers.info(this.streamName, this.spec.durable);
+      const { durable_name: _name, deliver_policy: _fixed, ...mutable } = config;
+      await this.bus.jsm.consumers.update(this.streamName, this.spec.durable, mutable);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.bus.jsm.consumers.add(this.streamName, config);
+    }
+    const consumer = await this.bus.js.consumers.get(this.streamName, this.spec.durable);
+    this.bus.metrics.lagSources.set(this.spec.durable, async () => {
+      const info = await consumer.info();
+      return info.num_pending + info.num_ack_pending;
+    });
+    this.messages = await consumer.consume({ max_messages: this.concurrency * 2 });
+    this.loop = this.pull(this.messages);
+  }
+
+  private async pull(messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      if (this.stopping) {
+        m.nak(); // hand it straight to another replica instead of waiting out ack_wait
+        continue;
+      }
+      while (this.inflight.size >= this.concurrency) await new Promise<void>((r) => this.waiters.push(r));
+      const p = this.process(m).finally(() => {
+        this.inflight.delete(p);
+        this.waiters.shift()?.();
+      });
+      this.inflight.add(p);
+    }
+  }
+
+  private async process(m: JsMsg): Promise<void> {
+    const consumer = this.spec.durable;
+    const raw = m.string();
+    let event: HandlerEvent<EventKey>;
+    try {
+      const decoded = decodeEvent(this.bus.catalogueSubject(m.subject), raw);
+      const key = decoded.entry.type.slice('steward.'.length) as EventKey;
+      if (!this.spec.accepts.includes(key)) {
+        throw new InvalidMessageError('unknown-type', `consumer ${consumer} does not accept ${decoded.entry.type}`);
+      }
+      event = { key, envelope: decoded.envelope } as HandlerEvent<EventKey>;
+    } catch (err) {
+      const e = err as InvalidMessageError;
+      await this.deadLetter(m, raw, e.reason ?? 'invalid', e.message, e.issues);
+      return;
+    }
+    const type = event.envelope.type;
+    const started = performance.now();
+    const beat = setInterval(() => m.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    try {
+      await this.spec.handle(event, { deliveryCount: m.info.deliveryCount, streamSequence: m.seq, heartbeat: () => m.working() });
+      m.ack();
+      this.bus.metrics.processed.inc({ consumer, type, outcome: 'ok' });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (isPermanent(err) || m.info.deliveryCount >= this.maxDeliver) {
+        this.log.error({ err, consumer, type, seq: m.seq, deliveryCount: m.info.deliveryCount }, 'handler failed for good; dead-lettering');
+        await this.deadLetter(m, raw, isPermanent(err) ? `permanent:${err.code}` : 'max-deliveries', message);
+      } else {
+        const delay = this.retryDelay(m.info.deliveryCount);
+        this.log.warn({ err, consumer, type, seq: m.seq, deliveryCount: m.info.deliveryCount, retryInMs: delay }, 'handler failed; will retry');
+        m.nak(delay);
+        this.bus.metrics.processed.inc({ consumer, type, outcome: 'retry' });
+      }
+    } finally {
+      clearInterval(beat);
+      this.bus.metrics.handlerSeconds.observe({ consumer, type }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Copies the message with its reason to the dead-letter stream, then terminates it; if that publish fails, retries later. */
+  private async deadLetter(m: JsMsg, payload: string, reason: string, error: string, issues?: unknown): Promise<void> {
+    const record: DeadLetter = {
+      consumer: this.spec.durable,
+      stream: this.streamName,
+      streamSequence: m.seq,
+      deliveryCount: m.info.deliveryCount,
+      subject: m.subject,
+      reason,
+      error,
+      issues,
+      payload,
+      deadLetteredAt: new Date().toISOString(),
+    };
+    try {
+      await this.bus.publishRaw({ subject: deadLetterSubject(this.spec.durable), payload: JSON.stringify(record), msgId: `dlq:${this.spec.durable}:${m.seq}` });
+    } catch (err) {
+      this.log.error({ err, consumer: this.spec.durable, seq: m.seq }, 'dead-letter publish failed; message will be redelivered');
+      m.nak(this.retryDelay(m.info.deliveryCount));
+      return;
+    }
+    m.term();
+    this.bus.metrics.deadLetters.inc({ consumer: this.spec.durable, reason: reason.split(':')[0] ?? reason });
+    this.bus.metrics.processed.inc({ consumer: this.spec.durable, type: 'unknown', outcome: 'dead_letter' });
+    this.log.warn({ consumer: this.spec.durable, seq: m.seq, subject: m.subject, reason, error }, 'message dead-lettered');
+  }
+
+  /** Graceful drain: stop pulling, let in-flight handlers finish and ack. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.bus.metrics.lagSources.delete(this.spec.durable);
+    await this.messages?.close();
+    await this.loop;
+    await Promise.allSettled([...this.inflight]);
+  }
+}
+
+export async function startConsumer<K extends EventKey>(bus: Bus, spec: ConsumerSpec<K>, log?: Logger): Promise<RunningConsumer> {
+  const c = new RunningConsumer(bus, spec as unknown as ConsumerSpec<EventKey>, log);
+  await c.start();
+  return c;
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { Catalogue } from './catalogue.js';
+import { EnvelopeAttributes } from './envelope.js';
+
+/** JSON Schema (draft 2020-12) of every catalogued event's full envelope, keyed by CloudEvents type. */
+export function catalogueJsonSchemas(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const e of Object.values(Catalogue)) {
+    const full = EnvelopeAttributes.extend({ type: z.literal(e.type), data: e.schema });
+    out[e.type] = {
+      $id: `https://steward.dev/schemas/${e.type}.json`,
+      title: e.type,
+      description: `Steward event ${e.name} v${e.version}, published on ${e.filter} (stream ${e.stream}).`,
+      ...z.toJSONSchema(full, { io: 'input', unrepresentable: 'any' }),
+    };
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { Catalogue, type EventData, type EventKey } from './catalogue.js';
+import type { Envelope } from './envelope.js';
+
+export interface EnvelopeContext {
+  source: string;
+  tenantId: string;
+  correlationId: string;
+  causationId?: string;
+  traceparent?: string;
+  subject?: string;
+  /** Deterministic ids make re-emission idempotent (JetStream de-duplicates on it). */
+  id?: string;
+}
+
+export interface OutgoingEvent<K extends EventKey = EventKey> {
+  key: K;
+  subject: string;
+  envelope: Envelope<EventData<K>>;
+}
+
+/** Validates `data` against the catalogue and wraps it in a CloudEvents envelope addressed to its subject. */
+export function makeEvent<K extends EventKey>(key: K, data: EventData<K>, ctx: EnvelopeContext): OutgoingEvent<K> {
+  const entry = Catalogue[key];
+  const parsed = entry.schema.parse(data) as EventData<K>;
+  const envelope: Envelope<EventData<K>> = {
+    specversion: '1.0',
+    id: ctx.id ?? randomUUID(),
+    source: ctx.source,
+    type: entry.type,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    tenantid: ctx.tenantId,
+    correlationid: ctx.correlationId,
+    data: parsed,
+  };
+  if (ctx.subject !== undefined) envelope.subject = ctx.subject;
+  if (ctx.causationId !== undefined) envelope.causationid = ctx.causationId;
+  if (ctx.traceparent !== undefined) envelope.traceparent = ctx.traceparent;
+  return { key, subject: (entry.subject as (d: EventData<K>) => string)(parsed), envelope };
+}

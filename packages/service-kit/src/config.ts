@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's config schema; names every offending variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Variables every service reads. Secrets are listed in SECRET_VARIABLES and never logged. */
+export const BaseConfig = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: logLevel.default('info'),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Prefix for streams and subjects; lets tests and several installations share a NATS server. */
+  NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }).default('postgresql://postgres@127.0.0.1:5432/steward'),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase PostgreSQL identifier').default('public'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  EVENTS_MAX_AGE_DAYS: z.coerce.number().positive().default(30),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
+});
+export type BaseConfig = z.infer<typeof BaseConfig>;
+
+export const withHttpPort = (defaultPort: number) => z.object({ HTTP_PORT: port.default(defaultPort), HTTP_HOST: z.string().default('127.0.0.1') });
+export const RedisConfig = z.object({ REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379') });
+
+export const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY']);
+
+/** Parses the environment once into a typed config; the only place a service reads process.env. */
+export function loadConfig<T extends z.ZodType>(schema: T, env: Record<string, string | undefined> = process.env): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((i) => ({ variable: i.path.map(String).join('.') || '(root)', message: i.message })));
+}
+
+/** The config with secret values masked (URLs keep their host so operators can see where they point). */
+export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (!SECRET_VARIABLES.has(k) || typeof v !== 'string') out[k] = v;
+    else {
+      try {
+        const u = new URL(v);
+        out[k] = `${u.protocol}//${u.username ? '***@' : ''}${u.host}${u.pathname}`;
+      } catch {
+        out[k] = '***';
+      }
+    }
+  }
+  return out;
+}

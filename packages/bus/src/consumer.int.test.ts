@@ -1,4 +1,5 @@
-import { makeEvent, type DeadLetter, type EventData } from '@steward/contracts';
+import { makeEvent, type EventData } from '@steward/contracts';
+import type { DeadLetter } from './consumer.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError } from './errors.js';
 import { createTestBus } from './testing.js';

@@ -208,7 +208,7 @@ export class RunningConsumer {
 }
 
 export async function startConsumer<K extends EventKey>(bus: Bus, spec: ConsumerSpec<K>, log?: Logger): Promise<RunningConsumer> {
-  const c = new RunningConsumer(bus, spec as unknown as ConsumerSpec<EventKey>, log);
+  const c = new RunningConsumer(bus, spec, log);
   await c.start();
   return c;
 }

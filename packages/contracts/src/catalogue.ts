@@ -69,6 +69,14 @@ export const Catalogue = {
 } as const;
 
 export type Catalogue = typeof Catalogue;
+
+/** Consumer filters that span several catalogue entries (NATS 2.9 allows one filter per consumer). */
+export const Filters = {
+  /** Completed and failed results of the skill invocations `requester` asked for. */
+  skillResultsFor: (requester: 'orchestrator' | 'workflow-runner'): string => `${SUBJECT_ROOT}.evt.skill.invocation.*.v1.${requester}`,
+  /** Started, completed and failed workflow runs. */
+  workflowRunLifecycle: `${SUBJECT_ROOT}.evt.workflow.run.*.v1`,
+} as const;
 export type EventKey = keyof Catalogue;
 export type EventData<K extends EventKey> = z.infer<Catalogue[K]['schema']>;
 

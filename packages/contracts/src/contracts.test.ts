@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Catalogue, InvalidMessageError, catalogueJsonSchemas, decodeEvent, deterministicId, makeEvent, subjectMatches } from './index.js';
+import { Catalogue, Filters, InvalidMessageError, catalogueJsonSchemas, decodeEvent, deterministicId, makeEvent, subjectMatches } from './index.js';
 
 const ctx = { source: 'steward/test', tenantId: 't1', correlationId: 'task-1' };
 const submitted = { taskId: 'task-1', tenantId: 't1', target: { kind: 'skill' as const, skill: 'echo' }, input: { a: 1 }, submittedAt: new Date().toISOString() };
@@ -83,5 +83,15 @@ describe('JSON Schema', () => {
     for (const [type, schema] of Object.entries(generated)) {
       expect(JSON.parse(readFileSync(join(dir, `${type}.json`), 'utf8'))).toEqual(schema);
     }
+  });
+});
+
+describe('multi-entry filters', () => {
+  it('select exactly the entries they name', () => {
+    const all = Object.values(Catalogue);
+    const sample = (e: (typeof all)[number]) => e.filter.replace('*', 'orchestrator');
+    const hits = (f: string) => all.filter((e) => subjectMatches(f, sample(e))).map((e) => e.type).sort();
+    expect(hits(Filters.skillResultsFor('orchestrator'))).toEqual(['steward.skill.invocation.completed.v1', 'steward.skill.invocation.failed.v1']);
+    expect(hits(Filters.workflowRunLifecycle)).toEqual(['steward.workflow.run.completed.v1', 'steward.workflow.run.failed.v1', 'steward.workflow.run.started.v1']);
   });
 });

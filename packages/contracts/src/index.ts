@@ -5,3 +5,4 @@ export * from './catalogue.js';
 export * from './make-envelope.js';
 export * from './decode.js';
 export * from './json-schema.js';
+export * from './workflow-definition.js';

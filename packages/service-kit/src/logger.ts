@@ -15,20 +15,20 @@ export function createLogger(service: string, level: string): PinoLogger {
 
 /** Routes NestJS's own logging through pino. */
 export class NestPinoLogger implements LoggerService {
-  constructor(private readonly log: PinoLogger) {}
+  constructor(private readonly pino: PinoLogger) {}
   log(message: unknown, context?: string): void {
-    this.log.info({ context }, String(message));
+    this.pino.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.log.error({ context, trace }, String(message));
+    this.pino.error({ context, trace }, String(message));
   }
   warn(message: unknown, context?: string): void {
-    this.log.warn({ context }, String(message));
+    this.pino.warn({ context }, String(message));
   }
   debug(message: unknown, context?: string): void {
-    this.log.debug({ context }, String(message));
+    this.pino.debug({ context }, String(message));
   }
   verbose(message: unknown, context?: string): void {
-    this.log.trace({ context }, String(message));
+    this.pino.trace({ context }, String(message));
   }
 }

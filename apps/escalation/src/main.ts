@@ -1,0 +1,8 @@
+import 'reflect-metadata';
+import { ServiceRuntime, loadConfig, serve } from '@steward/service-kit';
+import { EscalationConfig } from './config.js';
+import { EscalationModule } from './escalation.module.js';
+
+const config = loadConfig(EscalationConfig);
+const runtime = await ServiceRuntime.start({ service: 'escalation', config });
+await serve(runtime, EscalationModule.forRoot(config), { port: config.HTTP_PORT, host: config.HTTP_HOST });

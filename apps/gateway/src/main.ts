@@ -1,0 +1,12 @@
+import 'reflect-metadata';
+import { ServiceRuntime, loadConfig, serve } from '@steward/service-kit';
+import { GatewayConfig } from './config.js';
+import { GatewayModule } from './gateway.module.js';
+
+const config = loadConfig(GatewayConfig);
+const runtime = await ServiceRuntime.start({ service: 'gateway', config, redis: true });
+await serve(runtime, GatewayModule.forRoot({ rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND }), {
+  port: config.HTTP_PORT,
+  host: config.HTTP_HOST,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+});

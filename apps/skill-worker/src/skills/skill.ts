@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+
+/** A code skill: a typed handler with schemas and the metadata the catalogue and the escalation service use. */
+export interface CodeSkill<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  name: string;
+  category: string;
+  description: string;
+  sideEffects: 'none' | 'reversible' | 'irreversible';
+  timeoutMs: number;
+  input: I;
+  output: O;
+  run(input: z.infer<I>, ctx: SkillContext): Promise<z.infer<O>>;
+}
+
+export interface SkillContext {
+  /** Equal across retries of one step run: skills with outside effects must act at most once per key. */
+  idempotencyKey: string;
+  attempt: number;
+  /** Aborted on timeout or cancellation; long skills must pass it on or check it. */
+  signal: AbortSignal;
+}
+
+/** An error a skill raises on purpose; `retryable: false` means retrying cannot help. */
+export class SkillError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = 'SkillError';
+  }
+}
+
+export const defineSkill = <I extends z.ZodType, O extends z.ZodType>(s: CodeSkill<I, O>): CodeSkill<I, O> => s;

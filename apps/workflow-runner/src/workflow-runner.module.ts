@@ -1,0 +1,50 @@
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Filters } from '@steward/contracts';
+import { ServiceRuntime } from '@steward/service-kit';
+import type { WorkflowRunnerConfig } from './config.js';
+import { registerDefinitions } from './definitions/register-definitions.js';
+import { advanceRun } from './runs/advance-run.handler.js';
+import { startRun } from './runs/start-run.handler.js';
+
+const CONFIG = Symbol('WORKFLOW_RUNNER_CONFIG');
+
+/** Runs workflow definitions as durable runs: every step run is checkpointed with the events it emits. */
+@Module({})
+export class WorkflowRunnerModule implements OnApplicationBootstrap {
+  constructor(
+    @Inject(ServiceRuntime) private readonly rt: ServiceRuntime,
+    @Inject(CONFIG) private readonly config: WorkflowRunnerConfig,
+  ) {}
+
+  static forRoot(config: WorkflowRunnerConfig): DynamicModule {
+    return { module: WorkflowRunnerModule, providers: [{ provide: CONFIG, useValue: config }] };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { rt, config } = this;
+    const report = await registerDefinitions(rt.prisma, config.WORKFLOWS_DIR);
+    for (const r of report.refused) rt.log.error(r, 'workflow definition refused');
+    rt.log.info({ registered: report.registered, unchanged: report.unchanged }, 'workflow definitions loaded');
+
+    await rt.consume({
+      durable: 'workflow-runner-start',
+      stream: 'commands',
+      accepts: ['workflow.start.v1'],
+      concurrency: config.CONSUMER_CONCURRENCY,
+      handle: async (e) => {
+        await rt.uow.run((ctx) => startRun(ctx, e.envelope), { inbox: { consumer: 'workflow-runner-start', eventId: e.envelope.id } });
+      },
+    });
+    await rt.consume({
+      durable: 'workflow-runner-skill-results',
+      stream: 'events',
+      accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1'],
+      filter: Filters.skillResultsFor('workflow-runner'),
+      concurrency: config.CONSUMER_CONCURRENCY,
+      handle: async (e) => {
+        const kind = e.key === 'skill.invocation.completed.v1' ? 'completed' : 'failed';
+        await rt.uow.run((ctx) => advanceRun(ctx, e.envelope, kind, config.STEP_MAX_ATTEMPTS), { inbox: { consumer: 'workflow-runner-skill-results', eventId: e.envelope.id } });
+      },
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { Controller, Get, Global, Header, HttpCode, Inject, Module, Res, type DynamicModule, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply } from 'fastify';
+import { NestPinoLogger } from './logger.js';
+import { ServiceRuntime } from './runtime.js';
+
+@Controller()
+class HealthController {
+  constructor(@Inject(ServiceRuntime) private readonly runtime: ServiceRuntime) {}
+
+  /** Liveness: the process answers. */
+  @Get('healthz')
+  @HttpCode(200)
+  healthz(): { status: 'ok'; service: string } {
+    return { status: 'ok', service: this.runtime.service };
+  }
+
+  /** Readiness: every dependency this service uses answers. */
+  @Get('readyz')
+  async readyz(@Res() reply: FastifyReply): Promise<void> {
+    const checks = await this.runtime.readiness();
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    await reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+  }
+
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  async metrics(): Promise<string> {
+    return this.runtime.registry.metrics();
+  }
+}
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  bodyLimitBytes?: number;
+}
+
+/** Boots the service's Nest app (its feature module plus health and metrics) and wires SIGTERM/SIGINT to a graceful drain. */
+export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModule, opts: ServeOptions): Promise<NestFastifyApplication> {
+  @Global()
+  @Module({ providers: [{ provide: ServiceRuntime, useValue: runtime }], exports: [ServiceRuntime] })
+  class RuntimeModule {}
+
+  @Module({ imports: [RuntimeModule, feature], controllers: [HealthController] })
+  class RootModule {}
+
+  const app = await NestFactory.create<NestFastifyApplication>(RootModule, new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 }), {
+    logger: new NestPinoLogger(runtime.log),
+    abortOnError: false,
+  });
+  await app.init();
+  await app.listen(opts.port, opts.host);
+  runtime.log.info({ url: await app.getUrl() }, 'listening');
+
+  const stop = (signal: string) => {
+    runtime.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      runtime.log.error({ timeoutMs: runtime.config.SHUTDOWN_TIMEOUT_MS }, 'drain timed out; exiting');
+      process.exit(1);
+    }, runtime.config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    void (async () => {
+      await app.close(); // stops accepting requests and waits for those in flight
+      await runtime.shutdown();
+      process.exit(0);
+    })().catch((err: unknown) => {
+      runtime.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return app;
+}

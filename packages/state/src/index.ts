@@ -1,0 +1,42 @@
+// @steward/state: the Prisma client factory, the offline migration runner, row types and a test helper.
+export { createPrismaClient, type CreatePrismaClientOptions, type PrismaClient, type TransactionClient } from './client.js';
+export { applyMigrations, type ApplyMigrationsOptions, type ApplyMigrationsResult } from './migrate.js';
+export { createTestSchema, type TestSchema } from './testing.js';
+// Prisma namespace: Json input/value types and error classes (e.g. PrismaClientKnownRequestError P2002).
+export { Prisma } from './generated/prisma/client.js';
+export type {
+  ApiKey,
+  ContextEntry,
+  Decision,
+  EscalationAnswer,
+  EscalationBatch,
+  EscalationRuleSet,
+  Inbox,
+  LearnedPreference,
+  ModelSnapshot,
+  Outbox,
+  Session,
+  Skill,
+  SkillInvocation,
+  StepRun,
+  Task,
+  Tenant,
+  WorkflowDefinition,
+  WorkflowRun,
+} from './generated/prisma/client.js';
+export {
+  DecisionResolver,
+  DecisionStatus,
+  EscalationBatchStatus,
+  PreferenceStatus,
+  SessionStatus,
+  SkillInvocationStatus,
+  StepRunStatus,
+  TaskKind,
+  TaskStatus,
+  WorkflowRunStatus,
+} from './generated/prisma/enums.js';
+export { isUniqueViolation, json } from './errors.js';
+export { OutboxRelay, OUTBOX_CHANNEL, type OutboxRelayOptions } from './outbox/relay.js';
+export { UnitOfWork, type InboxKey, type UnitOfWorkContext, type UnitOfWorkResult } from './outbox/unit-of-work.js';
+export { acceptSkillResult, dispatchSkill, type DispatchResult, type DispatchSkillParams } from './skill-invocations.js';

@@ -1,0 +1,38 @@
+// Test helper: a fresh, migrated PostgreSQL schema per test file, so files run in parallel on one database.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createPrismaClient, type PrismaClient } from './client.js';
+import { applyMigrations, quoteSchema } from './migrate.js';
+
+export const defaultTestDatabaseUrl = 'postgresql://postgres@127.0.0.1:5432/test';
+
+export interface TestSchema {
+  databaseUrl: string;
+  schema: string;
+  prisma: PrismaClient;
+  /** Disconnects the client and drops the schema with everything in it. */
+  drop(): Promise<void>;
+}
+
+export async function createTestSchema(prefix = 'test'): Promise<TestSchema> {
+  const databaseUrl = process.env['TEST_DATABASE_URL'] ?? defaultTestDatabaseUrl;
+  // Lowercase identifier, short enough for PostgreSQL's 63-byte limit.
+  const schema = `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  await applyMigrations({ databaseUrl, schema });
+  const prisma = createPrismaClient({ databaseUrl, schema, poolSize: 4 });
+  return {
+    databaseUrl,
+    schema,
+    prisma,
+    drop: async () => {
+      await prisma.$disconnect();
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}

@@ -105,4 +105,36 @@ describe('a task flows end to end through the five services', () => {
     expect(types.filter((t) => t === 'task.completed.v1')).toHaveLength(1);
     expect(types.filter((t) => t === 'skill.invocation.completed.v1')).toHaveLength(1);
   });
+
+  it('serves /healthz, /readyz and /metrics on every service, with the bus and outbox metrics', async () => {
+    for (const svc of ['gateway', 'orchestrator', 'workflow-runner', 'skill-worker', 'escalation'] as const) {
+      expect((await fetch(stack.url(svc, '/healthz'))).status).toBe(200);
+      const ready = await fetch(stack.url(svc, '/readyz'));
+      expect(ready.status).toBe(200);
+      const checks = ((await ready.json()) as { checks: Record<string, string> }).checks;
+      expect(checks).toMatchObject({ nats: 'ok', postgres: 'ok' });
+      if (svc === 'gateway') expect(checks.redis).toBe('ok');
+    }
+    const metrics = await (await fetch(stack.url('orchestrator', '/metrics'))).text();
+    expect(metrics).toMatch(/steward_events_processed_total\{[^}]*consumer="orchestrator-task-submitted"[^}]*outcome="ok"[^}]*\} [1-9]/);
+    expect(metrics).toContain('steward_handler_duration_seconds_bucket');
+    expect(metrics).toMatch(/steward_consumer_lag\{[^}]*consumer="orchestrator-task-submitted"/);
+    expect(metrics).toMatch(/steward_outbox_backlog\{[^}]*\} \d+/);
+  });
+
+  it('drains in-flight work on SIGTERM: the worker finishes the skill it holds, exits 0, and the task completes', async () => {
+    const r = await submit(stack, { skill: 'util.sleep', input: { ms: 800, tag: 'drained' } });
+    const taskId = r.body.taskId as string;
+    const deadline = Date.now() + 20_000;
+    while ((await stack.bus.jsm.consumers.info(stack.bus.streamName('commands'), 'skill-worker')).num_ack_pending === 0) {
+      if (Date.now() > deadline) throw new Error('the worker never picked up the invocation');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(await stack.kill('skill-worker', 'SIGTERM')).toBe(0);
+    // No worker runs now: the task can only complete if the drained worker published its result before exiting.
+    const { task } = await waitForTask(stack, taskId, 10_000);
+    expect(task.status).toBe('completed');
+    expect(task.output).toMatchObject({ tag: 'drained' });
+    await stack.startService('skill-worker');
+  });
 });

@@ -71,6 +71,7 @@ export class Stack {
       NATS_NAMESPACE: this.namespace,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       HTTP_PORT: String(this.ports.get(service)),
+      TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.runtime.json'),
       ...this.opts.env?.[service],
     };
     const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'apps', service, 'src', 'main.ts')], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { ServiceRuntime } from '@steward/service-kit';
+import { ServiceRuntime, each } from '@steward/service-kit';
 import type { EscalationConfig } from './config.js';
 import { recordDecision } from './decisions/record-decision.handler.js';
 
@@ -19,14 +19,12 @@ export class EscalationModule implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const { rt } = this;
-    await rt.consume({
+    await rt.consumeIdempotent({
       durable: 'escalation-decision-requested',
       stream: 'events',
       accepts: ['decision.requested.v1'],
       concurrency: this.config.CONSUMER_CONCURRENCY,
-      handle: async (e) => {
-        await rt.uow.run((ctx) => recordDecision(ctx, e.envelope), { inbox: { consumer: 'escalation-decision-requested', eventId: e.envelope.id } });
-      },
+      handle: each((ctx, e) => recordDecision(ctx, e.envelope)),
     });
   }
 }

@@ -4,6 +4,6 @@ import { z } from 'zod';
 export const OrchestratorConfig = BaseConfig.extend(withHttpPort(8081).shape).extend({
   /** Attempts of a single-skill task's invocation when the skill reports a retryable error. */
   SKILL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
-  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(8),
 });
 export type OrchestratorConfig = z.infer<typeof OrchestratorConfig>;

@@ -1,9 +1,9 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { Filters } from '@steward/contracts';
-import { ServiceRuntime } from '@steward/service-kit';
-import { finishSkillTask } from './tasks/finish-skill-task.handler.js';
+import { ServiceRuntime, each } from '@steward/service-kit';
+import { finishSkillTasks } from './tasks/finish-skill-task.handler.js';
 import { finishWorkflowTask } from './tasks/finish-workflow-task.handler.js';
-import { startTask } from './tasks/start-task.handler.js';
+import { startTasks } from './tasks/start-task.handler.js';
 import type { OrchestratorConfig } from './config.js';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
@@ -23,43 +23,37 @@ export class OrchestratorModule implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { rt } = this;
     const concurrency = this.config.CONSUMER_CONCURRENCY;
-    await rt.consume({
+    await rt.consumeIdempotent({
       durable: 'orchestrator-task-submitted',
       stream: 'events',
       accepts: ['task.submitted.v1'],
       concurrency,
-      handle: async (e) => {
-        await rt.uow.run((ctx) => startTask(ctx, e.envelope), { inbox: { consumer: 'orchestrator-task-submitted', eventId: e.envelope.id } });
-      },
+      handle: (ctx, events) => startTasks(ctx, events.map((e) => e.envelope)),
     });
-    await rt.consume({
+    await rt.consumeIdempotent({
       durable: 'orchestrator-skill-results',
       stream: 'events',
       accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1'],
       filter: Filters.skillResultsFor('orchestrator'),
       concurrency,
-      handle: async (e) => {
-        const kind = e.key === 'skill.invocation.completed.v1' ? 'completed' : 'failed';
-        await rt.uow.run((ctx) => finishSkillTask(ctx, e.envelope, kind, this.config.SKILL_MAX_ATTEMPTS), { inbox: { consumer: 'orchestrator-skill-results', eventId: e.envelope.id } });
-      },
+      handle: (ctx, events) => finishSkillTasks(ctx, events, this.config.SKILL_MAX_ATTEMPTS),
     });
-    await rt.consume({
+    await rt.consumeIdempotent({
       durable: 'orchestrator-workflow-results',
       stream: 'events',
       accepts: ['workflow.run.started.v1', 'workflow.run.completed.v1', 'workflow.run.failed.v1'],
       filter: Filters.workflowRunLifecycle,
       concurrency,
-      handle: async (e) => {
+      handle: each(async (ctx, e) => {
         switch (e.key) {
           case 'workflow.run.started.v1':
             return; // the task is already running; nothing to record
           case 'workflow.run.completed.v1':
-          case 'workflow.run.failed.v1': {
-            const kind = e.key === 'workflow.run.completed.v1' ? 'completed' : 'failed';
-            await rt.uow.run((ctx) => finishWorkflowTask(ctx, e.envelope, kind), { inbox: { consumer: 'orchestrator-workflow-results', eventId: e.envelope.id } });
-          }
+            return finishWorkflowTask(ctx, e.envelope, 'completed');
+          case 'workflow.run.failed.v1':
+            return finishWorkflowTask(ctx, e.envelope, 'failed');
         }
-      },
+      }),
     });
   }
 }

@@ -6,6 +6,6 @@ export const WorkflowRunnerConfig = BaseConfig.extend(withHttpPort(8082).shape).
   /** Directory of YAML/JSON workflow definitions registered at start-up. */
   WORKFLOWS_DIR: z.string().default(fileURLToPath(new URL('../workflows', import.meta.url))),
   STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
-  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(8),
 });
 export type WorkflowRunnerConfig = z.infer<typeof WorkflowRunnerConfig>;

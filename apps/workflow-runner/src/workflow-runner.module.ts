@@ -1,6 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { Filters } from '@steward/contracts';
-import { ServiceRuntime } from '@steward/service-kit';
+import { ServiceRuntime, each } from '@steward/service-kit';
 import type { WorkflowRunnerConfig } from './config.js';
 import { registerDefinitions } from './definitions/register-definitions.js';
 import { advanceRun } from './runs/advance-run.handler.js';
@@ -26,25 +26,20 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap {
     for (const r of report.refused) rt.log.error(r, 'workflow definition refused');
     rt.log.info({ registered: report.registered, unchanged: report.unchanged }, 'workflow definitions loaded');
 
-    await rt.consume({
+    await rt.consumeIdempotent({
       durable: 'workflow-runner-start',
       stream: 'commands',
       accepts: ['workflow.start.v1'],
       concurrency: config.CONSUMER_CONCURRENCY,
-      handle: async (e) => {
-        await rt.uow.run((ctx) => startRun(ctx, e.envelope), { inbox: { consumer: 'workflow-runner-start', eventId: e.envelope.id } });
-      },
+      handle: each((ctx, e) => startRun(ctx, e.envelope)),
     });
-    await rt.consume({
+    await rt.consumeIdempotent({
       durable: 'workflow-runner-skill-results',
       stream: 'events',
       accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1'],
       filter: Filters.skillResultsFor('workflow-runner'),
       concurrency: config.CONSUMER_CONCURRENCY,
-      handle: async (e) => {
-        const kind = e.key === 'skill.invocation.completed.v1' ? 'completed' : 'failed';
-        await rt.uow.run((ctx) => advanceRun(ctx, e.envelope, kind, config.STEP_MAX_ATTEMPTS), { inbox: { consumer: 'workflow-runner-skill-results', eventId: e.envelope.id } });
-      },
+      handle: each((ctx, e) => advanceRun(ctx, e.envelope, e.key === 'skill.invocation.completed.v1' ? 'completed' : 'failed', config.STEP_MAX_ATTEMPTS)),
     });
   }
 }

@@ -129,4 +129,37 @@ describe('consumer runner (real NATS JetStream)', () => {
     await waitFor(seen, 2);
     expect(seen.filter((id) => id === ev.envelope.id)).toHaveLength(1);
   });
+
+  it('hands waiting messages to handleBatch together, and falls back to one by one when a batch fails', async () => {
+    const batches: string[][] = [];
+    const single: string[] = [];
+    const done: string[] = [];
+    // Publish before the consumer starts, so the messages are waiting when it pulls.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => bus.publish(makeEvent('task.started.v1', started(i === 17 ? 'bad' : `b${i}`), ctx))));
+    consumer = await startConsumer(bus, {
+      durable: 'batch-test',
+      stream: 'events',
+      accepts: ['task.started.v1'],
+      maxBatch: 10,
+      concurrency: 1,
+      async handleBatch(events) {
+        const ids = events.map((e) => e.envelope.data.taskId);
+        batches.push(ids);
+        if (ids.includes('bad')) throw new Error('one bad apple');
+        done.push(...ids);
+      },
+      async handle(e) {
+        single.push(e.envelope.data.taskId);
+        if (e.envelope.data.taskId === 'bad') throw new PermanentError('bad', 'refused');
+        done.push(e.envelope.data.taskId);
+      },
+    });
+    await waitFor(done, 29);
+    expect(batches.some((b) => b.length > 1)).toBe(true);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(10);
+    const failed = batches.find((b) => b.includes('bad'))!;
+    expect(single.sort()).toEqual([...failed].sort()); // only the failed batch went one by one
+    expect(new Set(done).size).toBe(29);
+    expect((await readDeadLetters(bus, 1))[0]!.reason).toBe('permanent:bad');
+  });
 });

@@ -38,6 +38,12 @@ export interface ConsumerSpec<K extends EventKey> {
   retryDelayMs?: (deliveryCount: number) => number;
   /** The handler must commit its effects before resolving: the message is acked right after. */
   handle(event: HandlerEvent<K>, ctx: HandlerContext): Promise<void>;
+  /**
+   * Optional: handles the messages already waiting, up to `maxBatch`, in one go (one transaction). If it throws,
+   * each message of the batch goes through `handle` alone, so one bad message cannot hold back the others.
+   */
+  handleBatch?(events: HandlerEvent<K>[]): Promise<void>;
+  maxBatch?: number;
 }
 
 export interface DeadLetter {
@@ -67,6 +73,7 @@ export class RunningConsumer {
   private readonly maxDeliver: number;
   private readonly retryDelay: (n: number) => number;
   private readonly streamName: string;
+  private readonly maxBatch: number;
 
   constructor(
     private readonly bus: Bus,
@@ -78,6 +85,7 @@ export class RunningConsumer {
     this.maxDeliver = spec.maxDeliver ?? 8;
     this.retryDelay = spec.retryDelayMs ?? defaultRetryDelay;
     this.streamName = bus.streamName(spec.stream);
+    this.maxBatch = spec.handleBatch ? (spec.maxBatch ?? 100) : 1;
   }
 
   get durable(): string {
@@ -111,18 +119,24 @@ export class RunningConsumer {
       const info = await consumer.info();
       return info.num_pending + info.num_ack_pending;
     });
-    this.messages = await consumer.consume({ max_messages: this.concurrency * 2 });
+    this.messages = await consumer.consume({ max_messages: Math.max(this.concurrency * 2, this.maxBatch * 2) });
     this.loop = this.pull(this.messages);
   }
 
   private async pull(messages: ConsumerMessages): Promise<void> {
+    let batch: JsMsg[] = [];
     for await (const m of messages) {
       if (this.stopping) {
         m.nak(); // hand it straight to another replica instead of waiting out ack_wait
         continue;
       }
+      batch.push(m);
+      // Batch what is already buffered; never wait for more to arrive.
+      if (batch.length < this.maxBatch && messages.getPending() > 0) continue;
+      const msgs = batch;
+      batch = [];
       while (this.inflight.size >= this.concurrency) await new Promise<void>((r) => this.waiters.push(r));
-      const p = this.process(m).finally(() => {
+      const p = this.processBatch(msgs).finally(() => {
         this.inflight.delete(p);
         this.waiters.shift()?.();
       });
@@ -130,22 +144,57 @@ export class RunningConsumer {
     }
   }
 
-  private async process(m: JsMsg): Promise<void> {
-    const consumer = this.spec.durable;
+  private async processBatch(msgs: JsMsg[]): Promise<void> {
+    const decoded: { m: JsMsg; event: HandlerEvent<EventKey> }[] = [];
+    await Promise.all(
+      msgs.map(async (m) => {
+        const event = await this.decode(m);
+        if (event) decoded.push({ m, event });
+      }),
+    );
+    if (decoded.length === 0) return;
+    if (decoded.length === 1 || !this.spec.handleBatch) {
+      await Promise.all(decoded.map(({ m, event }) => this.processOne(m, event)));
+      return;
+    }
+    const started = performance.now();
+    const beat = setInterval(() => decoded.forEach(({ m }) => m.working()), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    try {
+      await this.spec.handleBatch(decoded.map((d) => d.event));
+    } catch (err) {
+      this.log.warn({ err, consumer: this.spec.durable, size: decoded.length }, 'batch failed; handling its messages one by one');
+      await Promise.all(decoded.map(({ m, event }) => this.processOne(m, event)));
+      return;
+    } finally {
+      clearInterval(beat);
+    }
+    const seconds = (performance.now() - started) / 1000 / decoded.length;
+    for (const { m, event } of decoded) {
+      m.ack();
+      this.bus.metrics.processed.inc({ consumer: this.spec.durable, type: event.envelope.type, outcome: 'ok' });
+      this.bus.metrics.handlerSeconds.observe({ consumer: this.spec.durable, type: event.envelope.type }, seconds);
+    }
+  }
+
+  /** Parses at the door; a message that fails is dead-lettered and undefined is returned. */
+  private async decode(m: JsMsg): Promise<HandlerEvent<EventKey> | undefined> {
     const raw = m.string();
-    let event: HandlerEvent<EventKey>;
     try {
       const decoded = decodeEvent(this.bus.catalogueSubject(m.subject), raw);
       const key = decoded.entry.type.slice('steward.'.length) as EventKey;
       if (!this.spec.accepts.includes(key)) {
-        throw new InvalidMessageError('unknown-type', `consumer ${consumer} does not accept ${decoded.entry.type}`);
+        throw new InvalidMessageError('unknown-type', `consumer ${this.spec.durable} does not accept ${decoded.entry.type}`);
       }
-      event = { key, envelope: decoded.envelope } as HandlerEvent<EventKey>;
+      return { key, envelope: decoded.envelope } as HandlerEvent<EventKey>;
     } catch (err) {
       const e = err as InvalidMessageError;
       await this.deadLetter(m, raw, e.reason ?? 'invalid', e.message, e.issues);
-      return;
+      return undefined;
     }
+  }
+
+  private async processOne(m: JsMsg, event: HandlerEvent<EventKey>): Promise<void> {
+    const consumer = this.spec.durable;
     const type = event.envelope.type;
     const started = performance.now();
     const beat = setInterval(() => m.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
@@ -157,7 +206,7 @@ export class RunningConsumer {
       const message = err instanceof Error ? err.message : String(err);
       if (isPermanent(err) || m.info.deliveryCount >= this.maxDeliver) {
         this.log.error({ err, consumer, type, seq: m.seq, deliveryCount: m.info.deliveryCount }, 'handler failed for good; dead-lettering');
-        await this.deadLetter(m, raw, isPermanent(err) ? `permanent:${err.code}` : 'max-deliveries', message);
+        await this.deadLetter(m, m.string(), isPermanent(err) ? `permanent:${err.code}` : 'max-deliveries', message);
       } else {
         const delay = this.retryDelay(m.info.deliveryCount);
         this.log.warn({ err, consumer, type, seq: m.seq, deliveryCount: m.info.deliveryCount, retryInMs: delay }, 'handler failed; will retry');

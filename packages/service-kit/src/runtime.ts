@@ -1,6 +1,6 @@
-import { Bus, startConsumer, type ConsumerSpec, type RunningConsumer } from '@steward/bus';
+import { Bus, startConsumer, type ConsumerSpec, type HandlerEvent, type RunningConsumer } from '@steward/bus';
 import type { EventKey } from '@steward/contracts';
-import { OutboxRelay, UnitOfWork, createPrismaClient, type PrismaClient } from '@steward/state';
+import { OutboxRelay, UnitOfWork, createPrismaClient, type PrismaClient, type UnitOfWorkContext } from '@steward/state';
 import { Redis } from 'ioredis';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { redactConfig, type BaseConfig } from './config.js';
@@ -55,6 +55,28 @@ export class ServiceRuntime {
     this.consumers.push(await startConsumer(this.bus, spec, this.log.child({ consumer: spec.durable })));
   }
 
+  /**
+   * A consumer whose handler runs exactly once per event: the events' effects, their inbox records and the events
+   * they emit commit together. `handle` receives the messages already waiting (up to maxBatch, de-duplicated) and
+   * should act on them set-wise; wrap a per-event function in `each`. A failed batch is retried one by one.
+   */
+  async consumeIdempotent<K extends EventKey>(
+    spec: Omit<ConsumerSpec<K>, 'handle' | 'handleBatch'> & { handle: (ctx: UnitOfWorkContext, events: HandlerEvent<K>[]) => Promise<void> },
+  ): Promise<void> {
+    const { handle, ...rest } = spec;
+    const runBatch = (events: HandlerEvent<K>[]) =>
+      this.uow.runBatch(
+        spec.durable,
+        events.map((e) => e.envelope.id),
+        async (ctx, fresh) => {
+          const pending = new Set(fresh); // a redelivery can sit in the same batch as the original
+          const todo = events.filter((e) => pending.delete(e.envelope.id));
+          if (todo.length > 0) await handle(ctx, todo);
+        },
+      );
+    await this.consume<K>({ ...rest, handle: (e) => runBatch([e]), handleBatch: runBatch });
+  }
+
   /** Each dependency's state for /readyz: 'ok' or the reason it is not. */
   async readiness(): Promise<Record<string, string>> {
     const checks: Record<string, Promise<string>> = {
@@ -83,6 +105,13 @@ export class ServiceRuntime {
     })();
     return this.shuttingDown;
   }
+}
+
+/** Adapts a per-event handler to consumeIdempotent's batch shape (events run one after another, one transaction). */
+export function each<E>(fn: (ctx: UnitOfWorkContext, event: E) => Promise<void>): (ctx: UnitOfWorkContext, events: E[]) => Promise<void> {
+  return async (ctx, events) => {
+    for (const e of events) await fn(ctx, e);
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -39,4 +39,4 @@ export {
 export { isUniqueViolation, json } from './errors.js';
 export { OutboxRelay, OUTBOX_CHANNEL, type OutboxRelayOptions } from './outbox/relay.js';
 export { UnitOfWork, type InboxKey, type UnitOfWorkContext, type UnitOfWorkResult } from './outbox/unit-of-work.js';
-export { acceptSkillResult, dispatchSkill, type DispatchResult, type DispatchSkillParams } from './skill-invocations.js';
+export { acceptSkillResult, acceptSkillResults, dispatchNewSkills, dispatchSkill, type DispatchResult, type DispatchSkillParams } from './skill-invocations.js';

@@ -5,6 +5,7 @@ import { isUniqueViolation, json, type Task } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../http/api-error.js';
 import { CatalogueLookup } from './catalogue-lookup.js';
+import { TaskWriter } from './task-writer.js';
 import type { SubmitTaskBody } from './task.dto.js';
 
 export interface SubmitTaskResult {
@@ -18,6 +19,7 @@ export class SubmitTaskUseCase {
   constructor(
     @Inject(ServiceRuntime) private readonly runtime: ServiceRuntime,
     @Inject(CatalogueLookup) private readonly catalogue: CatalogueLookup,
+    @Inject(TaskWriter) private readonly writer: TaskWriter,
   ) {}
 
   async execute(tenantId: string, body: SubmitTaskBody, idempotencyKey?: string): Promise<SubmitTaskResult> {
@@ -25,30 +27,26 @@ export class SubmitTaskUseCase {
     const taskId = randomUUID();
     const submittedAt = new Date();
     try {
-      await this.runtime.uow.run(async ({ tx, emit }) => {
-        await tx.task.create({
-          data: {
-            id: taskId,
-            tenantId,
-            sessionId: body.sessionId ?? null,
-            kind: target.kind,
-            skill: target.kind === 'skill' ? target.skill : null,
-            workflowName: target.kind === 'workflow' ? target.workflow : null,
-            workflowVersion: target.kind === 'workflow' ? target.version : null,
-            input: json(body.input),
-            status: 'pending',
-            idempotencyKey: idempotencyKey ?? null,
-            createdAt: submittedAt,
-          },
-        });
-        emit(
-          makeEvent(
-            'task.submitted.v1',
-            { taskId, tenantId, ...(body.sessionId ? { sessionId: body.sessionId } : {}), target, input: body.input, submittedAt: submittedAt.toISOString() },
-            { source: 'steward/gateway', tenantId, correlationId: taskId, subject: taskId },
-          ),
-        );
-      });
+      await this.writer.write(
+        {
+          id: taskId,
+          tenantId,
+          sessionId: body.sessionId ?? null,
+          kind: target.kind,
+          skill: target.kind === 'skill' ? target.skill : null,
+          workflowName: target.kind === 'workflow' ? target.workflow : null,
+          workflowVersion: target.kind === 'workflow' ? target.version : null,
+          input: json(body.input),
+          status: 'pending',
+          idempotencyKey: idempotencyKey ?? null,
+          createdAt: submittedAt,
+        },
+        makeEvent(
+          'task.submitted.v1',
+          { taskId, tenantId, ...(body.sessionId ? { sessionId: body.sessionId } : {}), target, input: body.input, submittedAt: submittedAt.toISOString() },
+          { source: 'steward/gateway', tenantId, correlationId: taskId, subject: taskId },
+        ),
+      );
       return { taskId, created: true };
     } catch (err) {
       if (!idempotencyKey || !isUniqueViolation(err)) throw err;

@@ -1,24 +1,34 @@
 import type { Envelope, SkillInvocationCompletedV1, SkillInvocationFailedV1 } from '@steward/contracts';
-import { acceptSkillResult, dispatchSkill, type UnitOfWorkContext } from '@steward/state';
-import { completeTask, failTask, SOURCE } from './task-lifecycle.js';
+import { acceptSkillResults, dispatchSkill, type UnitOfWorkContext } from '@steward/state';
+import { completeTasks, failTask, SOURCE } from './task-lifecycle.js';
 
-/** A single-skill task's invocation finished: complete the task, retry a retryable failure, or fail the task. */
-export async function finishSkillTask(
-  ctx: UnitOfWorkContext,
-  event: Envelope<SkillInvocationCompletedV1> | Envelope<SkillInvocationFailedV1>,
-  kind: 'completed' | 'failed',
-  maxAttempts: number,
-): Promise<void> {
-  const d = event.data;
-  const accepted = await acceptSkillResult(ctx.tx, kind === 'completed' ? { kind, ...(d as SkillInvocationCompletedV1) } : { kind, ...(d as SkillInvocationFailedV1) });
-  if (!accepted) return; // stale attempt or duplicate result (fencing)
-  if (kind === 'completed') return completeTask(ctx, event.tenantid, d.taskId, (d as SkillInvocationCompletedV1).output, event.id);
-  const { error } = d as SkillInvocationFailedV1;
-  if (error.retryable && d.attempt < maxAttempts) {
-    const inv = await ctx.tx.skillInvocation.findUniqueOrThrow({ where: { id: d.invocationId } });
-    const r = await dispatchSkill(ctx, { invocationId: inv.id, tenantId: inv.tenantId, taskId: inv.taskId, requester: 'orchestrator', skill: inv.skill, input: inv.input as Record<string, unknown>, attempt: d.attempt + 1, source: SOURCE, causationId: event.id });
-    if (r.ok) return;
-    return failTask(ctx, event.tenantid, d.taskId, r.error, event.id);
+export type SkillResultEvent = { key: 'skill.invocation.completed.v1'; envelope: Envelope<SkillInvocationCompletedV1> } | { key: 'skill.invocation.failed.v1'; envelope: Envelope<SkillInvocationFailedV1> };
+
+/**
+ * Single-skill tasks' invocations finished: complete the tasks, retry retryable failures, or fail the tasks.
+ * Only results of each invocation's current attempt count (fencing).
+ */
+export async function finishSkillTasks(ctx: UnitOfWorkContext, events: SkillResultEvent[], maxAttempts: number): Promise<void> {
+  const accepted = await acceptSkillResults(
+    ctx.tx,
+    events.map((e) => (e.key === 'skill.invocation.completed.v1' ? { kind: 'completed' as const, ...e.envelope.data } : { kind: 'failed' as const, ...e.envelope.data })),
+  );
+  const completions: Parameters<typeof completeTasks>[1] = [];
+  for (const e of events) {
+    const d = e.envelope.data;
+    if (!accepted.delete(d.invocationId)) continue; // stale attempt or duplicate result
+    if (e.key === 'skill.invocation.completed.v1') {
+      completions.push({ tenantId: e.envelope.tenantid, taskId: d.taskId, output: e.envelope.data.output, causationId: e.envelope.id });
+      continue;
+    }
+    const { error } = e.envelope.data;
+    if (error.retryable && d.attempt < maxAttempts) {
+      const inv = await ctx.tx.skillInvocation.findUniqueOrThrow({ where: { id: d.invocationId } });
+      const r = await dispatchSkill(ctx, { invocationId: inv.id, tenantId: inv.tenantId, taskId: inv.taskId, requester: 'orchestrator', skill: inv.skill, input: inv.input as Record<string, unknown>, attempt: d.attempt + 1, source: SOURCE, causationId: e.envelope.id });
+      if (!r.ok) await failTask(ctx, e.envelope.tenantid, d.taskId, r.error, e.envelope.id);
+      continue;
+    }
+    await failTask(ctx, e.envelope.tenantid, d.taskId, error, e.envelope.id);
   }
-  return failTask(ctx, event.tenantid, d.taskId, error, event.id);
+  await completeTasks(ctx, completions);
 }

@@ -1,25 +1,37 @@
 import { makeEvent, type Envelope, type TaskSubmittedV1 } from '@steward/contracts';
-import { dispatchSkill, type UnitOfWorkContext } from '@steward/state';
+import { dispatchNewSkills, type DispatchSkillParams, type UnitOfWorkContext } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { failTask, SOURCE } from './task-lifecycle.js';
 
-/** task.submitted → the task runs: a single skill is dispatched directly, a workflow is handed to the workflow-runner. */
-export async function startTask(ctx: UnitOfWorkContext, event: Envelope<TaskSubmittedV1>): Promise<void> {
+/**
+ * task.submitted → the tasks run: single skills are dispatched directly to the skill-workers, workflows are handed
+ * to the workflow-runner. Set-wise: one update for all tasks, one insert for all invocations.
+ */
+export async function startTasks(ctx: UnitOfWorkContext, events: Envelope<TaskSubmittedV1>[]): Promise<void> {
   const { tx, emit } = ctx;
-  const d = event.data;
   const now = new Date();
-  const { count } = await tx.task.updateMany({ where: { id: d.taskId, status: 'pending' }, data: { status: 'running', startedAt: now } });
-  if (count === 0) return; // already started, finished or cancelled
-  const meta = { source: SOURCE, tenantId: d.tenantId, correlationId: d.taskId, subject: d.taskId, causationId: event.id };
-  emit(makeEvent('task.started.v1', { taskId: d.taskId, startedAt: now.toISOString() }, meta));
-  switch (d.target.kind) {
-    case 'skill': {
-      const r = await dispatchSkill(ctx, { invocationId: randomUUID(), tenantId: d.tenantId, taskId: d.taskId, requester: 'orchestrator', skill: d.target.skill, input: d.input, attempt: 1, source: SOURCE, causationId: event.id });
-      if (!r.ok) await failTask(ctx, d.tenantId, d.taskId, r.error, event.id);
-      return;
+  const started = await tx.task.updateManyAndReturn({
+    where: { id: { in: events.map((e) => e.data.taskId) }, status: 'pending' },
+    data: { status: 'running', startedAt: now },
+    select: { id: true },
+  });
+  const startable = new Set(started.map((t) => t.id)); // others were already started, finished or cancelled
+  const dispatches: DispatchSkillParams[] = [];
+  for (const event of events) {
+    const d = event.data;
+    if (!startable.delete(d.taskId)) continue;
+    const meta = { source: SOURCE, tenantId: d.tenantId, correlationId: d.taskId, subject: d.taskId, causationId: event.id };
+    emit(makeEvent('task.started.v1', { taskId: d.taskId, startedAt: now.toISOString() }, meta));
+    switch (d.target.kind) {
+      case 'skill':
+        dispatches.push({ invocationId: randomUUID(), tenantId: d.tenantId, taskId: d.taskId, requester: 'orchestrator', skill: d.target.skill, input: d.input, attempt: 1, source: SOURCE, causationId: event.id });
+        break;
+      case 'workflow':
+        emit(makeEvent('workflow.start.v1', { runId: randomUUID(), taskId: d.taskId, tenantId: d.tenantId, workflow: d.target.workflow, version: d.target.version, input: d.input }, meta));
+        break;
     }
-    case 'workflow':
-      emit(makeEvent('workflow.start.v1', { runId: randomUUID(), taskId: d.taskId, tenantId: d.tenantId, workflow: d.target.workflow, version: d.target.version, input: d.input }, meta));
-      return;
+  }
+  for (const f of await dispatchNewSkills(ctx, dispatches)) {
+    await failTask(ctx, f.params.tenantId, f.params.taskId, f.error, f.params.causationId ?? f.params.taskId);
   }
 }

@@ -3,11 +3,32 @@ import { json, type UnitOfWorkContext } from '@steward/state';
 
 export const SOURCE = 'steward/orchestrator';
 
-/** running → completed, once; emits task.completed. */
-export async function completeTask({ tx, emit }: UnitOfWorkContext, tenantId: string, taskId: string, output: unknown, causationId: string): Promise<void> {
+export interface Completion {
+  tenantId: string;
+  taskId: string;
+  output: unknown;
+  causationId: string;
+}
+
+/** running → completed, once per task, set-wise; emits task.completed for each task that changed. */
+export async function completeTasks({ tx, emit }: UnitOfWorkContext, items: Completion[]): Promise<void> {
+  if (items.length === 0) return;
   const now = new Date();
-  const { count } = await tx.task.updateMany({ where: { id: taskId, status: 'running' }, data: { status: 'completed', output: json(output), completedAt: now } });
-  if (count === 1) emit(makeEvent('task.completed.v1', { taskId, output, completedAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE tasks AS t SET status = 'completed', output = v.output::jsonb, completed_at = ${now}, updated_at = ${now}
+      FROM unnest(${items.map((i) => i.taskId)}::text[], ${items.map((i) => JSON.stringify(i.output ?? null))}::text[]) AS v(id, output)
+     WHERE t.id = v.id AND t.status = 'running'
+    RETURNING t.id`;
+  const done = new Set(rows.map((r) => r.id));
+  for (const i of items) {
+    if (!done.delete(i.taskId)) continue;
+    emit(makeEvent('task.completed.v1', { taskId: i.taskId, output: i.output, completedAt: now.toISOString() }, { source: SOURCE, tenantId: i.tenantId, correlationId: i.taskId, subject: i.taskId, causationId: i.causationId }));
+  }
+}
+
+/** running → completed for one task. */
+export async function completeTask(ctx: UnitOfWorkContext, tenantId: string, taskId: string, output: unknown, causationId: string): Promise<void> {
+  await completeTasks(ctx, [{ tenantId, taskId, output, causationId }]);
 }
 
 /** pending|running → failed, once; emits task.failed. */

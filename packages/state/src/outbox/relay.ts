@@ -10,6 +10,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Fallback poll when no NOTIFY arrives (lost notification, relay of another service). */
   pollIntervalMs?: number;
+  /**
+   * A NOTIFY usually announces rows that the committing process's own relay publishes at once; other relays look
+   * only after this delay, so a busy system does not make every relay query the outbox on every commit.
+   */
+  notifyDelayMs?: number;
   log?: Logger;
   registry?: Registry;
 }
@@ -42,6 +47,8 @@ export class OutboxRelay {
   private readonly log: Logger;
   private readonly backlog: Gauge;
   private failures = 0;
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private readonly notifyDelayMs: number;
 
   constructor(
     private readonly bus: Bus,
@@ -51,6 +58,7 @@ export class OutboxRelay {
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.log = opts.log ?? silentLogger;
+    this.notifyDelayMs = opts.notifyDelayMs ?? 50;
     this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, options: `-c search_path="${this.schema}"` });
     this.pool.on('error', (err) => this.log.warn({ err }, 'outbox relay pool error'));
     const registry = opts.registry ?? defaultRegistry;
@@ -82,7 +90,7 @@ export class OutboxRelay {
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.opts.databaseUrl });
     client.on('notification', (n) => {
-      if (n.payload === this.schema) this.wake();
+      if (n.payload === this.schema) this.wakeSoon();
     });
     client.on('error', (err) => {
       this.log.warn({ err }, 'outbox LISTEN connection lost; polling until it is back');
@@ -93,6 +101,14 @@ export class OutboxRelay {
     await client.connect();
     await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
     this.listener = client;
+  }
+
+  /** A drain after notifyDelayMs; notifications arriving meanwhile join it. */
+  private wakeSoon(): void {
+    this.notifyTimer ??= setTimeout(() => {
+      this.notifyTimer = undefined;
+      this.wake();
+    }, this.notifyDelayMs);
   }
 
   /** Asks for a drain; concurrent wake-ups coalesce into at most one more pass. */
@@ -153,6 +169,7 @@ export class OutboxRelay {
   /** Publishes what is committed, then stops. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
     await this.draining;
     await this.publishBatch().catch((err: unknown) => this.log.warn({ err }, 'final outbox flush failed; rows stay for the next relay'));
     this.stopped = true;

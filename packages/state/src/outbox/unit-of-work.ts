@@ -28,12 +28,24 @@ export class UnitOfWork {
   ) {}
 
   async run<T>(fn: (ctx: UnitOfWorkContext) => Promise<T>, opts: { inbox?: InboxKey } = {}): Promise<UnitOfWorkResult<T>> {
+    const { inbox } = opts;
+    return this.transact(async (ctx) => {
+      if (inbox && (await claimInbox(ctx.tx, inbox.consumer, [inbox.eventId])).size === 0) return { duplicate: true };
+      return { duplicate: false, value: await fn(ctx) };
+    });
+  }
+
+  /**
+   * Handles many events in one transaction: `fn` receives the ids not seen before by `consumer` (the rest are
+   * redeliveries) and must act on those only. One commit for the batch is what makes batches fast.
+   */
+  async runBatch<T>(consumer: string, eventIds: readonly string[], fn: (ctx: UnitOfWorkContext, fresh: ReadonlySet<string>) => Promise<T>): Promise<T> {
+    return this.transact(async (ctx) => fn(ctx, await claimInbox(ctx.tx, consumer, eventIds)));
+  }
+
+  private async transact<T>(fn: (ctx: UnitOfWorkContext) => Promise<T>): Promise<T> {
     let emitted = 0;
-    const result = await this.prisma.$transaction(async (tx): Promise<UnitOfWorkResult<T>> => {
-      if (opts.inbox) {
-        const { count } = await tx.inbox.createMany({ data: [opts.inbox], skipDuplicates: true });
-        if (count === 0) return { duplicate: true };
-      }
+    const result = await this.prisma.$transaction(async (tx) => {
       const events: OutgoingEvent[] = [];
       const value = await fn({ tx, emit: (e) => events.push(e) });
       if (events.length > 0) {
@@ -47,9 +59,17 @@ export class UnitOfWork {
         });
       }
       emitted = events.length;
-      return { duplicate: false, value };
+      return value;
     });
     if (emitted > 0) this.relay?.wake();
     return result;
   }
+}
+
+/** Records (consumer, event id) pairs; returns the ids that were new. */
+async function claimInbox(tx: TransactionClient, consumer: string, eventIds: readonly string[]): Promise<Set<string>> {
+  const rows = await tx.$queryRaw<{ event_id: string }[]>`
+    INSERT INTO inbox (consumer, event_id) SELECT ${consumer}, unnest(${eventIds as string[]}::text[])
+    ON CONFLICT DO NOTHING RETURNING event_id`;
+  return new Set(rows.map((r) => r.event_id));
 }

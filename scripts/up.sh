@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One command from a fresh clone: installs dependencies, makes sure PostgreSQL/Redis/NATS run, migrates the
+# database, builds and starts the five services (logs in .steward/logs), then runs a demo task end to end.
+# Stop the services with scripts/down.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STATE=$ROOT/.steward
+export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/steward}
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Steward needs Node >= 20.19 (found "+process.versions.node+")"); process.exit(1) }'
+PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  echo "▸ installing pnpm@$PNPM_VERSION"
+  npm install -g "pnpm@$PNPM_VERSION" --no-audit --no-fund --loglevel=error
+fi
+echo "▸ installing dependencies"
+pnpm install --frozen-lockfile --reporter=silent
+echo "▸ checking PostgreSQL, Redis and NATS"
+bash scripts/ensure-infra.sh
+
+DB_NAME=$(node -e 'console.log(new URL(process.argv[1]).pathname.slice(1))' "$DATABASE_URL")
+ADMIN_URL=$(node -e 'const u=new URL(process.argv[1]); u.pathname="/postgres"; console.log(u.href)' "$DATABASE_URL")
+if ! psql -Atq "$ADMIN_URL" -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" | grep -q 1; then
+  echo "▸ creating database $DB_NAME"
+  psql -q "$ADMIN_URL" -c "CREATE DATABASE \"$DB_NAME\""
+fi
+echo "▸ migrating"
+pnpm --silent generate >/dev/null
+pnpm --silent migrate
+echo "▸ building"
+pnpm --silent build >/dev/null
+
+bash scripts/down.sh >/dev/null 2>&1 || true
+mkdir -p "$STATE/logs" "$STATE/pids"
+start() { # service port
+  (cd "apps/$1" && { HTTP_PORT=$2 NODE_ENV=production nohup node dist/main.js >>"$STATE/logs/$1.log" 2>&1 </dev/null & echo $! >"$STATE/pids/$1.pid"; })
+}
+# The skill-worker registers the skill catalogue the gateway checks, so it comes first.
+start skill-worker 8083
+start orchestrator 8081
+start workflow-runner 8082
+start escalation 8084
+start gateway 8080
+for port in 8083 8081 8082 8084 8080; do
+  for i in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    [ "$i" = 120 ] && { echo "service on port $port did not become ready; see $STATE/logs" >&2; exit 1; }
+    sleep 0.5
+  done
+done
+echo "▸ five services ready (gateway http://127.0.0.1:8080, logs in .steward/logs)"
+STEWARD_URL=http://127.0.0.1:8080 node --conditions=development --import tsx scripts/demo.ts
+echo "▸ the stack keeps running; stop it with scripts/down.sh"

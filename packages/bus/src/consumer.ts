@@ -74,6 +74,8 @@ export class RunningConsumer {
   private readonly retryDelay: (n: number) => number;
   private readonly streamName: string;
   private readonly maxBatch: number;
+  private batch: JsMsg[] = [];
+  private dispatchScheduled = false;
 
   constructor(
     private readonly bus: Bus,
@@ -124,24 +126,38 @@ export class RunningConsumer {
   }
 
   private async pull(messages: ConsumerMessages): Promise<void> {
-    let batch: JsMsg[] = [];
     for await (const m of messages) {
       if (this.stopping) {
         m.nak(); // hand it straight to another replica instead of waiting out ack_wait
         continue;
       }
-      batch.push(m);
-      // Batch what is already buffered; never wait for more to arrive.
-      if (batch.length < this.maxBatch && messages.getPending() > 0) continue;
-      const msgs = batch;
-      batch = [];
-      while (this.inflight.size >= this.concurrency) await new Promise<void>((r) => this.waiters.push(r));
-      const p = this.processBatch(msgs).finally(() => {
-        this.inflight.delete(p);
-        this.waiters.shift()?.();
-      });
-      this.inflight.add(p);
+      this.batch.push(m);
+      // A full batch goes now (and holds the loop while every slot is busy: back-pressure); a partial one goes
+      // once the messages already buffered have been pulled in, which happens before the next macrotask.
+      if (this.batch.length >= this.maxBatch) await this.dispatch();
+      else this.scheduleDispatch();
     }
+  }
+
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      void this.dispatch();
+    });
+  }
+
+  private async dispatch(): Promise<void> {
+    while (this.batch.length > 0 && this.inflight.size >= this.concurrency) await new Promise<void>((r) => this.waiters.push(r));
+    const msgs = this.batch.splice(0, this.maxBatch);
+    if (msgs.length === 0) return;
+    const p = this.processBatch(msgs).finally(() => {
+      this.inflight.delete(p);
+      this.waiters.shift()?.();
+    });
+    this.inflight.add(p);
+    if (this.batch.length > 0) this.scheduleDispatch();
   }
 
   private async processBatch(msgs: JsMsg[]): Promise<void> {
@@ -252,6 +268,7 @@ export class RunningConsumer {
     this.bus.metrics.lagSources.delete(this.spec.durable);
     await this.messages?.close();
     await this.loop;
+    for (const m of this.batch.splice(0)) m.nak();
     await Promise.allSettled([...this.inflight]);
   }
 }

@@ -11,12 +11,22 @@ export interface OutboxRelayOptions {
   /** Fallback poll when no NOTIFY arrives (lost notification, relay of another service). */
   pollIntervalMs?: number;
   /**
-   * A NOTIFY usually announces rows that the committing process's own relay publishes at once; other relays look
+   * A NOTIFY usually announces rows that the committing process publishes itself right after commit; relays look
    * only after this delay, so a busy system does not make every relay query the outbox on every commit.
    */
   notifyDelayMs?: number;
+  /** Rows younger than this are left to the process that committed them (it publishes them at once). */
+  graceMs?: number;
   log?: Logger;
   registry?: Registry;
+}
+
+/** A committed outbox row, as the unit of work hands it over for immediate publishing. */
+export interface OutboxMessage {
+  eventId: string;
+  subject: string;
+  payload: string;
+  headers?: Record<string, string>;
 }
 
 interface OutboxRow {
@@ -31,8 +41,10 @@ export const OUTBOX_CHANNEL = 'steward_outbox';
 
 /**
  * Publishes committed outbox rows to JetStream with Nats-Msg-Id = event id, then deletes them.
- * Woken in-process after a commit, by LISTEN/NOTIFY from other processes, and by a poll as a fallback.
- * Several relays may run at once: FOR UPDATE SKIP LOCKED gives each row to one of them.
+ * Fast path: the committing process hands its rows to `publishCommitted` right after commit; they are published
+ * at once and deleted in batches. Safety net: rows left behind (a crash between commit and publish, NATS down) are
+ * swept once older than graceMs, woken by LISTEN/NOTIFY and by a poll. Several relays may sweep at once:
+ * FOR UPDATE SKIP LOCKED gives each row to one of them, and JetStream drops a double publish by its msg id.
  */
 export class OutboxRelay {
   private readonly pool: pg.Pool;
@@ -49,6 +61,9 @@ export class OutboxRelay {
   private failures = 0;
   private notifyTimer: NodeJS.Timeout | undefined;
   private readonly notifyDelayMs: number;
+  private readonly graceMs: number;
+  private published: string[] = [];
+  private deleting: Promise<void> | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -58,7 +73,8 @@ export class OutboxRelay {
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.log = opts.log ?? silentLogger;
-    this.notifyDelayMs = opts.notifyDelayMs ?? 50;
+    this.graceMs = opts.graceMs ?? 250;
+    this.notifyDelayMs = opts.notifyDelayMs ?? 2 * this.graceMs;
     this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, options: `-c search_path="${this.schema}"` });
     this.pool.on('error', (err) => this.log.warn({ err }, 'outbox relay pool error'));
     const registry = opts.registry ?? defaultRegistry;
@@ -103,6 +119,39 @@ export class OutboxRelay {
     this.listener = client;
   }
 
+  /**
+   * Publishes rows this process has just committed (pipelined), then queues their deletion. On failure the rows
+   * stay in the outbox for the sweep; nothing is lost.
+   */
+  async publishCommitted(msgs: OutboxMessage[]): Promise<void> {
+    if (msgs.length === 0 || this.stopped) return;
+    try {
+      await Promise.all(msgs.map((m) => this.bus.publishRaw({ subject: m.subject, payload: m.payload, msgId: m.eventId, ...(m.headers ? { headers: m.headers } : {}) })));
+    } catch (err) {
+      this.log.warn({ err, count: msgs.length }, 'publishing after commit failed; the outbox sweep will retry');
+      this.wakeSoon();
+      return;
+    }
+    for (const m of msgs) this.published.push(m.eventId);
+    this.deleting ??= this.deletePublished().finally(() => {
+      this.deleting = undefined;
+    });
+  }
+
+  /** Deletes published rows in batches: ids published while one DELETE runs go in the next. */
+  private async deletePublished(): Promise<void> {
+    while (this.published.length > 0) {
+      const ids = this.published.splice(0, 5000);
+      try {
+        await this.pool.query('DELETE FROM outbox WHERE event_id = ANY($1::text[])', [ids]);
+      } catch (err) {
+        // The rows stay; the sweep republishes them (JetStream drops the duplicates) and deletes them.
+        this.log.warn({ err, count: ids.length }, 'deleting published outbox rows failed');
+        return;
+      }
+    }
+  }
+
   /** A drain after notifyDelayMs; notifications arriving meanwhile join it. */
   private wakeSoon(): void {
     this.notifyTimer ??= setTimeout(() => {
@@ -129,7 +178,7 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     try {
-      while (!this.stopped && (await this.publishBatch()) === this.batchSize) {
+      while (!this.stopped && (await this.publishBatch(this.graceMs)) === this.batchSize) {
         // a full batch means there may be more
       }
       this.failures = 0;
@@ -141,14 +190,15 @@ export class OutboxRelay {
     }
   }
 
-  /** One transaction: lock a batch, publish it pipelined, delete it. Returns the number of rows published. */
-  private async publishBatch(): Promise<number> {
+  /** One transaction: lock a batch of rows older than `graceMs`, publish it pipelined, delete it. */
+  private async publishBatch(graceMs: number): Promise<number> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<OutboxRow>(
-        'SELECT id::text, event_id, subject, payload, headers FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
-        [this.batchSize],
+        `SELECT id::text, event_id, subject, payload, headers FROM outbox
+          WHERE created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSize, graceMs / 1000],
       );
       if (rows.length === 0) {
         await client.query('COMMIT');
@@ -168,11 +218,12 @@ export class OutboxRelay {
 
   /** Publishes what is committed, then stops. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
     await this.draining;
-    await this.publishBatch().catch((err: unknown) => this.log.warn({ err }, 'final outbox flush failed; rows stay for the next relay'));
-    this.stopped = true;
+    await this.deleting;
+    await this.publishBatch(0).catch((err: unknown) => this.log.warn({ err }, 'final outbox flush failed; rows stay for the next relay'));
     await this.listener?.end().catch(() => undefined);
     await this.pool.end();
   }

@@ -1,6 +1,6 @@
 import type { OutgoingEvent } from '@steward/contracts';
 import type { PrismaClient, TransactionClient } from '../client.js';
-import type { OutboxRelay } from './relay.js';
+import type { OutboxMessage, OutboxRelay } from './relay.js';
 
 export interface UnitOfWorkContext {
   tx: TransactionClient;
@@ -24,7 +24,7 @@ export type UnitOfWorkResult<T> = { duplicate: true } | { duplicate: false; valu
 export class UnitOfWork {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly relay?: Pick<OutboxRelay, 'wake'>,
+    private readonly relay?: Pick<OutboxRelay, 'publishCommitted'>,
   ) {}
 
   async run<T>(fn: (ctx: UnitOfWorkContext) => Promise<T>, opts: { inbox?: InboxKey } = {}): Promise<UnitOfWorkResult<T>> {
@@ -44,24 +44,22 @@ export class UnitOfWork {
   }
 
   private async transact<T>(fn: (ctx: UnitOfWorkContext) => Promise<T>): Promise<T> {
-    let emitted = 0;
+    let committed: OutboxMessage[] = [];
     const result = await this.prisma.$transaction(async (tx) => {
       const events: OutgoingEvent[] = [];
       const value = await fn({ tx, emit: (e) => events.push(e) });
-      if (events.length > 0) {
-        await tx.outbox.createMany({
-          data: events.map((e) => ({
-            eventId: e.envelope.id,
-            subject: e.subject,
-            payload: JSON.stringify(e.envelope),
-            ...(e.envelope.traceparent ? { headers: { traceparent: e.envelope.traceparent } } : {}),
-          })),
-        });
-      }
-      emitted = events.length;
+      const rows: OutboxMessage[] = events.map((e) => ({
+        eventId: e.envelope.id,
+        subject: e.subject,
+        payload: JSON.stringify(e.envelope),
+        ...(e.envelope.traceparent ? { headers: { traceparent: e.envelope.traceparent } } : {}),
+      }));
+      if (rows.length > 0) await tx.outbox.createMany({ data: rows });
+      committed = rows;
       return value;
     });
-    if (emitted > 0) this.relay?.wake();
+    // After commit only: a rolled-back transaction publishes nothing.
+    await this.relay?.publishCommitted(committed);
     return result;
   }
 }

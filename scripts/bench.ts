@@ -21,9 +21,9 @@ const Args = z.object({
   rate: z.coerce.number().positive().default(100),
   seconds: z.coerce.number().positive().default(20),
   warmup: z.coerce.number().int().min(0).default(200),
-  json: z.coerce.boolean().default(false),
+  json: z.enum(['', 'true', 'false']).default('false').transform((v) => v !== 'false'),
 });
-const args = Args.parse(Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string])));
+const args = Args.parse(Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v = ''] = a.replace(/^--/, '').split('='); return [k, v]; })));
 
 const agent = new Agent({ connections: 512, pipelining: 1 });
 const nc = await connect({ servers: args.nats, name: 'steward-bench' });

@@ -45,4 +45,19 @@ fi
 
 # PostgreSQL may accept TCP a moment before it accepts queries.
 for _ in $(seq 1 60); do pg_isready -q -h $PG_HOST -p $PG_PORT && break; sleep 0.5; done
+
+# Steward's default URLs log in as postgres/postgres over TCP. A fresh Debian cluster asks for a password the
+# postgres role does not have yet: give it one (only when we are root on that machine and login fails).
+ADMIN_URL="postgresql://postgres:postgres@$PG_HOST:$PG_PORT/postgres"
+if ! psql -Atq "$ADMIN_URL" -c 'SELECT 1' >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+    echo "ensure-infra: setting the postgres role's password to 'postgres' for local TCP logins"
+    su postgres -c "psql -q -c \"ALTER ROLE postgres PASSWORD 'postgres'\"" >/dev/null
+  fi
+  psql -Atq "$ADMIN_URL" -c 'SELECT 1' >/dev/null || { echo "ensure-infra: cannot log in to PostgreSQL as postgres/postgres on $PG_HOST:$PG_PORT" >&2; exit 1; }
+fi
+# The databases the stack (steward) and the tests (test) use by default.
+for db in steward test; do
+  psql -Atq "$ADMIN_URL" -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 || psql -q "$ADMIN_URL" -c "CREATE DATABASE $db"
+done
 echo "ensure-infra: PostgreSQL, Redis and NATS are up"

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 STATE=$ROOT/.steward
-export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/steward}
+export DATABASE_URL=${DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:5432/steward}
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Steward needs Node >= 20.19 (found "+process.versions.node+")"); process.exit(1) }'
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")

@@ -18,18 +18,20 @@ export const BaseConfig = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   /** Prefix for streams and subjects; lets tests and several installations share a NATS server. */
   NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }).default('postgresql://postgres@127.0.0.1:5432/steward'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }).default('postgresql://postgres:postgres@127.0.0.1:5432/steward'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase PostgreSQL identifier').default('public'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   EVENTS_MAX_AGE_DAYS: z.coerce.number().positive().default(30),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
+  /** Days an inbox record (consumer, event id) is kept to recognise redeliveries. */
+  INBOX_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 
 export const withHttpPort = (defaultPort: number) => z.object({ HTTP_PORT: port.default(defaultPort), HTTP_HOST: z.string().default('127.0.0.1') });
 export const RedisConfig = z.object({ REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379') });
 
-export const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY']);
+export const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'NATS_URL', 'ANTHROPIC_API_KEY']);
 
 /** Parses the environment once into a typed config; the only place a service reads process.env. */
 export function loadConfig<T extends z.ZodType>(schema: T, env: Record<string, string | undefined> = process.env): z.infer<T> {

@@ -20,8 +20,7 @@ class HealthController {
   /** Readiness: every dependency this service uses answers. */
   @Get('readyz')
   async readyz(@Res() reply: FastifyReply): Promise<void> {
-    const checks = await this.runtime.readiness();
-    const ready = Object.values(checks).every((v) => v === 'ok');
+    const { ready, checks } = await this.runtime.readiness();
     await reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   }
 
@@ -62,6 +61,7 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
       process.exit(1);
     }, runtime.config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
+    runtime.beginDrain();
     void (async () => {
       await app.close(); // stops accepting requests and waits for those in flight
       await runtime.shutdown();

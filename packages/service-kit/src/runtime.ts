@@ -20,6 +20,8 @@ export interface RuntimeOptions {
 export class ServiceRuntime {
   private readonly consumers: RunningConsumer[] = [];
   private shuttingDown: Promise<void> | undefined;
+  private draining = false;
+  private readonly pruneTimer: NodeJS.Timeout;
 
   private constructor(
     readonly service: string,
@@ -31,7 +33,23 @@ export class ServiceRuntime {
     readonly relay: OutboxRelay,
     readonly uow: UnitOfWork,
     readonly redis: Redis | undefined,
-  ) {}
+  ) {
+    // Inbox rows only need to outlive redeliveries (minutes); a week keeps a wide margin and bounds the table.
+    this.pruneTimer = setInterval(() => void this.pruneInbox(), 60 * 60 * 1000);
+    this.pruneTimer.unref();
+  }
+
+  /** Deletes inbox records older than INBOX_RETENTION_DAYS; returns how many. */
+  async pruneInbox(): Promise<number> {
+    try {
+      const n = await this.prisma.$executeRaw`DELETE FROM inbox WHERE processed_at < now() - make_interval(days => ${this.config.INBOX_RETENTION_DAYS})`;
+      if (n > 0) this.log.info({ deleted: n }, 'pruned inbox');
+      return n;
+    } catch (err) {
+      this.log.warn({ err }, 'inbox pruning failed; will try again');
+      return 0;
+    }
+  }
 
   static async start(opts: RuntimeOptions): Promise<ServiceRuntime> {
     const { config, service } = opts;
@@ -77,8 +95,11 @@ export class ServiceRuntime {
     await this.consume<K>({ ...rest, handle: (e) => runBatch([e]), handleBatch: runBatch });
   }
 
-  /** Each dependency's state for /readyz: 'ok' or the reason it is not. */
-  async readiness(): Promise<Record<string, string>> {
+  /**
+   * Readiness for /readyz: each dependency's state ('ok' or why not). NATS and PostgreSQL are required; Redis is
+   * reported but optional (rule 7: without it the service only stops rate-limiting). Draining is not ready.
+   */
+  async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
     const checks: Record<string, Promise<string>> = {
       nats: Promise.resolve(this.bus.healthy() ? 'ok' : 'disconnected'),
       postgres: this.prisma.$queryRawUnsafe('SELECT 1').then(() => 'ok'),
@@ -88,13 +109,21 @@ export class ServiceRuntime {
     for (const [k, p] of Object.entries(checks)) {
       out[k] = await withTimeout(p, 2000).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
     }
-    if (this.shuttingDown) out.shutdown = 'draining';
-    return out;
+    const ready = out.nats === 'ok' && out.postgres === 'ok' && !this.draining;
+    if (this.draining) out.shutdown = 'draining';
+    return { ready, checks: out };
+  }
+
+  /** Marks the service not ready, so load balancers stop sending work before the drain. */
+  beginDrain(): void {
+    this.draining = true;
   }
 
   /** Graceful drain: consumers finish in-flight work and ack, the relay publishes what is committed, then connections close. */
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
+      this.draining = true;
+      clearInterval(this.pruneTimer);
       this.log.info({ consumers: this.consumers.length }, 'draining');
       await Promise.all(this.consumers.map((c) => c.stop()));
       await this.relay.stop();

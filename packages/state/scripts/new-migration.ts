@@ -13,7 +13,7 @@ if (name === undefined || !/^[a-z0-9_]+$/.test(name)) {
   process.exit(2);
 }
 
-const databaseUrl = process.env['DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const databaseUrl = process.env['DATABASE_URL'] ?? 'postgresql://postgres:postgres@127.0.0.1:5432/test';
 const sql = empty ? '-- Hand-written migration.\n' : `${await diffMigrationsToSchema({ databaseUrl })}\n`;
 if (!empty && sql.trim() === EMPTY_MIGRATION) {
   console.log('schema.prisma already matches the migrations; nothing to create (use --empty for hand-written SQL)');

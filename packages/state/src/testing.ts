@@ -4,7 +4,7 @@ import pg from 'pg';
 import { createPrismaClient, type PrismaClient } from './client.js';
 import { applyMigrations, quoteSchema } from './migrate.js';
 
-export const defaultTestDatabaseUrl = 'postgresql://postgres@127.0.0.1:5432/test';
+export const defaultTestDatabaseUrl = 'postgresql://postgres:postgres@127.0.0.1:5432/test';
 
 export interface TestSchema {
   databaseUrl: string;

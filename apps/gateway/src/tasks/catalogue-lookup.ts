@@ -19,6 +19,11 @@ export class CatalogueLookup {
     return exists;
   }
 
+  /** True if the session exists for the tenant and is not closed (not cached: sessions change state). */
+  async sessionOpen(tenantId: string, sessionId: string): Promise<boolean> {
+    return (await this.runtime.prisma.session.count({ where: { id: sessionId, tenantId, status: { not: 'closed' } } })) > 0;
+  }
+
   /** The version to run: the pinned one if it exists, else the latest; undefined if none. */
   async workflowVersion(tenantId: string, name: string, pinned?: number): Promise<number | undefined> {
     const key = `${tenantId}\u0000${name}\u0000${pinned ?? ''}`;

@@ -55,9 +55,12 @@ export class SubmitTaskUseCase {
   }
 
   private async resolveTarget(tenantId: string, body: SubmitTaskBody) {
+    if (body.sessionId !== undefined && !(await this.catalogue.sessionOpen(tenantId, body.sessionId))) {
+      throw new ApiError(422, 'unknown_session', `no open session ${body.sessionId} for this tenant`);
+    }
     if (body.skill !== undefined) {
       if (!(await this.catalogue.skillExists(body.skill))) {
-        throw new ApiError(422, 'unknown_skill', `no skill named "${body.skill}" is registered (GET /v1/skills lists them)`);
+        throw new ApiError(422, 'unknown_skill', `no skill named "${body.skill}" is registered by any skill-worker`);
       }
       return { kind: 'skill' as const, skill: body.skill };
     }

@@ -33,7 +33,7 @@ export const uppercase = defineSkill({
 export const sleepSkill = defineSkill({
   name: 'util.sleep',
   category: 'core',
-  description: 'Waits `ms` milliseconds (at most 10 minutes), then returns how long it waited. Honours cancellation.',
+  description: 'Waits `ms` milliseconds (at most 10 minutes), then returns its input and how long it waited. Stops when the invocation times out.',
   sideEffects: 'none',
   timeoutMs: 11 * 60_000,
   input: z.object({ ms: z.number().int().min(0).max(600_000) }).loose(),

@@ -22,7 +22,8 @@ export async function advanceRun(
   if (kind === 'failed') {
     const { error } = d as SkillInvocationFailedV1;
     if (error.retryable && d.attempt < maxAttempts) {
-      const err = await scheduleStep(ctx, run, { stepRunId: step.id, stepPath: step.stepPath, skill: (await stepDefinition(tx, run.definitionId, step.stepPath)).skill }, asInput(step.input), d.attempt + 1, event.id);
+      const def = await stepDefinition(tx, run.definitionId, step.stepPath);
+      const err = await scheduleStep(ctx, run, { stepRunId: step.id, stepPath: step.stepPath, skill: def.skill, ...(def.timeout_ms ? { timeoutMs: def.timeout_ms } : {}) }, asInput(step.input), d.attempt + 1, event.id);
       if (err) await failRun(ctx, run, err, event.id);
       return;
     }

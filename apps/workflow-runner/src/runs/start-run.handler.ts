@@ -8,7 +8,9 @@ export async function startRun(ctx: UnitOfWorkContext, event: Envelope<WorkflowS
   const { tx } = ctx;
   const d = event.data;
   if (await tx.workflowRun.findUnique({ where: { id: d.runId }, select: { id: true } })) return;
-  const row = await tx.workflowDefinition.findFirst({ where: { name: d.workflow, version: d.version, tenantId: { in: [d.tenantId, 'system'] } }, orderBy: { tenantId: 'asc' } });
+  // A tenant's own definition wins over the shared (system) one of the same name and version.
+  const rows = await tx.workflowDefinition.findMany({ where: { name: d.workflow, version: d.version, tenantId: { in: [d.tenantId, 'system'] } } });
+  const row = rows.find((r) => r.tenantId === d.tenantId) ?? rows[0];
   const run = { id: d.runId, tenantId: d.tenantId, taskId: d.taskId };
   const parsed = row ? WorkflowDefinition.safeParse(row.definition) : undefined;
   if (!row || !parsed?.success) {

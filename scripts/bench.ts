@@ -1,26 +1,31 @@
 // Benchmark: tasks through the running stack (scripts/up.sh), submitted over HTTP, completion observed on the
-// event stream. Prints throughput, submit→completed latency p50/p95/p99 and each stage's share.
+// event stream. Prints one JSON line per workload: throughput, submit→completed latency p50/p95/p99, machine
+// CPU, and for single-skill tasks each stage's share.
 //
-//   pnpm bench                         # all workloads with defaults
-//   pnpm bench --only=open --rate=100  # one workload; see `Args` below for the knobs
+//   pnpm bench                               # W1, W2, W3 and the open-loop run
+//   pnpm bench --workloads=open --rate=100   # one workload; see `Args` below for the knobs
 //
-// Workloads: `closed` (C lanes each submit, await completion, repeat: like the peers' W1/W2) and `open`
-// (a fixed arrival rate, latency under a steady load).
+// Workloads mirror ../shared/peers (DBOS, BullMQ): W1_single_step (N=5000, C lanes each submit a one-skill task
+// and await it), W2_three_step (N=2000, the three-step workflow bench.three-step), W3_low_load (200 tasks one at
+// a time); plus open_loop (a fixed arrival rate: latency under steady load).
 import { connect } from '@nats-io/transport-node';
 import { Agent, request } from 'undici';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { z } from 'zod';
 
 const Args = z.object({
   url: z.string().default(process.env.STEWARD_URL ?? 'http://127.0.0.1:8080'),
   nats: z.string().default(process.env.NATS_URL ?? 'nats://127.0.0.1:4222'),
   namespace: z.string().default(process.env.NATS_NAMESPACE ?? ''),
-  only: z.enum(['closed', 'open', 'workflow', 'all']).default('all'),
+  workloads: z.string().default('W1,W2,W3,open'),
   n: z.coerce.number().int().positive().default(5000),
   nWorkflow: z.coerce.number().int().positive().default(2000),
+  nSerial: z.coerce.number().int().positive().default(200),
   conc: z.string().default('64,256'),
   rate: z.coerce.number().positive().default(100),
   seconds: z.coerce.number().positive().default(20),
-  warmup: z.coerce.number().int().min(0).default(200),
+  warmup: z.coerce.number().int().min(0).default(100),
   json: z.enum(['', 'true', 'false']).default('false').transform((v) => v !== 'false'),
 });
 const args = Args.parse(Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v = ''] = a.replace(/^--/, '').split('='); return [k, v]; })));
@@ -30,7 +35,7 @@ const nc = await connect({ servers: args.nats, name: 'steward-bench' });
 const prefix = args.namespace ? `${args.namespace}.` : '';
 
 /** When each task's events were seen on the bus, by task id. */
-const seen = new Map<string, Partial<Record<'submitted' | 'started' | 'skill' | 'completed', number>>>();
+const seen = new Map<string, Partial<Record<'submitted' | 'started' | 'skill' | 'completed', number>> & { output?: unknown }>();
 const waiters = new Map<string, () => void>();
 const stageOf: Record<string, 'submitted' | 'started' | 'skill' | 'completed' | undefined> = {
   'steward.task.submitted.v1': 'submitted',
@@ -42,11 +47,12 @@ const sub = nc.subscribe(`${prefix}steward.evt.>`);
 void (async () => {
   for await (const m of sub) {
     const t = performance.now();
-    const e = m.json<{ type: string; correlationid: string }>();
+    const e = m.json<{ type: string; correlationid: string; data: { output?: unknown } }>();
     const stage = stageOf[e.type];
     if (!stage) continue;
     const rec = seen.get(e.correlationid) ?? {};
     rec[stage] ??= t;
+    if (stage === 'completed') rec.output = e.data.output;
     seen.set(e.correlationid, rec);
     if (stage === 'completed') waiters.get(e.correlationid)?.();
   }
@@ -56,33 +62,48 @@ interface Sample {
   taskId: string;
   t0: number;
   done: number;
+  ok: boolean;
 }
 
-async function runTask(body: string): Promise<Sample> {
+/** Submits task i and waits for its completion; ok when the output carries `{ ok: true, i }` back. */
+async function runTask(body: string, i: number): Promise<Sample> {
   const t0 = performance.now();
   const res = await request(`${args.url}/v1/tasks`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
   const { taskId } = (await res.body.json()) as { taskId: string };
   if (res.statusCode !== 202) throw new Error(`HTTP ${res.statusCode}`);
-  const rec = seen.get(taskId);
-  if (rec?.completed === undefined) await new Promise<void>((resolve) => waiters.set(taskId, resolve));
+  if (seen.get(taskId)?.completed === undefined) await new Promise<void>((resolve) => waiters.set(taskId, resolve));
   waiters.delete(taskId);
-  return { taskId, t0, done: seen.get(taskId)!.completed! };
+  const rec = seen.get(taskId)!;
+  const out = rec.output as { ok?: unknown; i?: unknown } | undefined;
+  return { taskId, t0, done: rec.completed!, ok: out?.ok === true && out.i === i };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
-function report(workload: string, samples: Sample[], wallMs: number, extra: Record<string, unknown>, stages: boolean) {
+function cpuSnap() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3]! + f[4]!;
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+function report(workload: string, samples: Sample[], wallMs: number, extra: Record<string, unknown>, stages: boolean, cpu0: ReturnType<typeof cpuSnap>) {
+  const cpu1 = cpuSnap();
   const lat = samples.map((s) => s.done - s.t0).sort((a, b) => a - b);
   const out: Record<string, unknown> = {
     system: 'steward',
     workload,
     n: samples.length,
     ...extra,
+    wall_s: +(wallMs / 1000).toFixed(3),
     per_s: +((samples.length / wallMs) * 1000).toFixed(1),
     p50_ms: +pct(lat, 50).toFixed(2),
     p95_ms: +pct(lat, 95).toFixed(2),
     p99_ms: +pct(lat, 99).toFixed(2),
     max_ms: +(lat.at(-1) ?? NaN).toFixed(2),
+    errors: samples.filter((s) => !s.ok).length,
+    machine_cpu_cores: +(((cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total)) * cpus().length).toFixed(2),
+    date: new Date().toISOString(),
   };
   if (stages) {
     // Median time between the moments each event appeared on the bus.
@@ -101,6 +122,7 @@ function report(workload: string, samples: Sample[], wallMs: number, extra: Reco
     out.stages_share = Object.fromEntries(Object.entries(med).map(([k, v]) => [k, `${((v / total) * 100).toFixed(0)}%`]));
   }
   console.log(args.json ? JSON.stringify(out) : out);
+  results.push(out);
   for (const s of samples) seen.delete(s.taskId);
   return out;
 }
@@ -108,43 +130,52 @@ function report(workload: string, samples: Sample[], wallMs: number, extra: Reco
 async function closedLoop(workload: string, body: (i: number) => string, n: number, conc: number, stages: boolean) {
   const samples: Sample[] = [];
   let next = 0;
+  const cpu0 = cpuSnap();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(conc, n) }, async () => {
       while (next < n) {
         const i = next++;
-        samples.push(await runTask(body(i)));
+        samples.push(await runTask(body(i), i));
       }
     }),
   );
-  return report(workload, samples, performance.now() - t0, { mode: 'closed', concurrency: conc }, stages);
+  return report(workload, samples, performance.now() - t0, { mode: 'closed', concurrency: conc }, stages, cpu0);
 }
 
 async function openLoop(rate: number, seconds: number) {
   const n = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const pending: Promise<Sample>[] = [];
+  const cpu0 = cpuSnap();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const due = t0 + i * interval;
-    const wait = due - performance.now();
+    const wait = t0 + i * interval - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(runTask(skillBody(i)));
+    pending.push(runTask(skillBody(i), i));
   }
   const samples = await Promise.all(pending);
-  return report('1-step', samples, performance.now() - t0, { mode: 'open', rate_per_s: rate }, true);
+  return report('open_loop', samples, performance.now() - t0, { mode: 'open', rate_per_s: rate }, true, cpu0);
 }
 
 const skillBody = (i: number) => JSON.stringify({ skill: 'echo', input: { ok: true, i } });
 const workflowBody = (i: number) => JSON.stringify({ workflow: 'bench.three-step', input: { ok: true, i } });
 const concs = args.conc.split(',').map(Number);
+const workloads = new Set(args.workloads.split(','));
+const results: Record<string, unknown>[] = [];
 
-// Warm-up: JIT, connection pools, caches.
-await closedLoop('warmup', skillBody, args.warmup, 32, false).then(() => undefined);
-if (args.only === 'all' || args.only === 'closed') for (const c of concs) await closedLoop('1-step', skillBody, args.n, c, true);
-if (args.only === 'all' || args.only === 'workflow') for (const c of concs) await closedLoop('3-step workflow', workflowBody, args.nWorkflow, c, false);
-if (args.only === 'all' || args.only === 'open') await openLoop(args.rate, args.seconds);
+// Warm-up (not reported): JIT, connection pools, caches.
+await closedLoop('warmup', skillBody, args.warmup, 32, false);
+results.length = 0;
+if (workloads.has('W1')) for (const c of concs) await closedLoop('W1_single_step', skillBody, args.n, c, true);
+if (workloads.has('W2')) for (const c of concs) await closedLoop('W2_three_step', workflowBody, args.nWorkflow, c, false);
+if (workloads.has('W3')) await closedLoop('W3_low_load', skillBody, args.nSerial, 1, true);
+if (workloads.has('open')) await openLoop(args.rate, args.seconds);
 
 sub.unsubscribe();
 await nc.drain();
 await agent.close();
+if (results.some((r) => (r.errors as number) > 0)) {
+  console.error('some tasks returned a wrong output');
+  process.exit(1);
+}

@@ -49,9 +49,17 @@ export async function advanceRun(
   if (err) await failRun(ctx, run, err, event.id);
 }
 
+/** Parsed definitions by id: a definition is immutable once a run uses it, so it never needs re-reading. */
+const definitions = new Map<string, WorkflowDefinition>();
+
 async function definition(tx: UnitOfWorkContext['tx'], definitionId: string): Promise<WorkflowDefinition> {
+  const hit = definitions.get(definitionId);
+  if (hit) return hit;
   const row = await tx.workflowDefinition.findUniqueOrThrow({ where: { id: definitionId } });
-  return WorkflowDefinition.parse(row.definition);
+  const def = WorkflowDefinition.parse(row.definition);
+  if (definitions.size > 10_000) definitions.clear();
+  definitions.set(definitionId, def);
+  return def;
 }
 
 async function stepDefinition(tx: UnitOfWorkContext['tx'], definitionId: string, stepPath: string) {

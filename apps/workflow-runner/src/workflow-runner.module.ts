@@ -3,7 +3,7 @@ import { Filters } from '@steward/contracts';
 import { ServiceRuntime, each } from '@steward/service-kit';
 import type { WorkflowRunnerConfig } from './config.js';
 import { registerDefinitions } from './definitions/register-definitions.js';
-import { advanceRun } from './runs/advance-run.handler.js';
+import { advanceRuns } from './runs/advance-run.handler.js';
 import { startRun } from './runs/start-run.handler.js';
 
 const CONFIG = Symbol('WORKFLOW_RUNNER_CONFIG');
@@ -31,6 +31,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap {
       stream: 'commands',
       accepts: ['workflow.start.v1'],
       concurrency: config.CONSUMER_CONCURRENCY,
+      maxBatch: config.CONSUMER_MAX_BATCH,
       handle: each((ctx, e) => startRun(ctx, e.envelope)),
     });
     await rt.consumeIdempotent({
@@ -39,7 +40,8 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap {
       accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1'],
       filter: Filters.skillResultsFor('workflow-runner'),
       concurrency: config.CONSUMER_CONCURRENCY,
-      handle: each((ctx, e) => advanceRun(ctx, e.envelope, e.key === 'skill.invocation.completed.v1' ? 'completed' : 'failed', config.STEP_MAX_ATTEMPTS)),
+      maxBatch: config.CONSUMER_MAX_BATCH,
+      handle: (ctx, events) => advanceRuns(ctx, events, config.STEP_MAX_ATTEMPTS),
     });
   }
 }

@@ -25,7 +25,7 @@ describe('outbox → JetStream → inbox (real PostgreSQL and NATS)', () => {
   beforeEach(async () => {
     db = await createTestSchema('outbox');
     bus = await createTestBus('outbox-test');
-    relay = new OutboxRelay(bus, { databaseUrl: db.databaseUrl, schema: db.schema, pollIntervalMs: 60_000, registry: new Registry() });
+    relay = new OutboxRelay(bus, { databaseUrl: db.databaseUrl, schema: db.schema, pollIntervalMs: 60_000, graceMs: 200, registry: new Registry() });
     await relay.start();
   });
   afterEach(async () => {

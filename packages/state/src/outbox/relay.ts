@@ -73,9 +73,10 @@ export class OutboxRelay {
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.log = opts.log ?? silentLogger;
-    this.graceMs = opts.graceMs ?? 250;
-    this.notifyDelayMs = opts.notifyDelayMs ?? 2 * this.graceMs;
-    this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, options: `-c search_path="${this.schema}"` });
+    this.graceMs = opts.graceMs ?? 2000;
+    this.notifyDelayMs = opts.notifyDelayMs ?? this.graceMs + 500;
+    // Three connections: deletes of published rows never wait behind a sweep.
+    this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 3, options: `-c search_path="${this.schema}"` });
     this.pool.on('error', (err) => this.log.warn({ err }, 'outbox relay pool error'));
     const registry = opts.registry ?? defaultRegistry;
     const existing = registry.getSingleMetric('steward_outbox_backlog');
@@ -197,7 +198,7 @@ export class OutboxRelay {
       await client.query('BEGIN');
       const { rows } = await client.query<OutboxRow>(
         `SELECT id::text, event_id, subject, payload, headers FROM outbox
-          WHERE created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          WHERE created_at < now() - make_interval(secs => $2) ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batchSize, graceMs / 1000],
       );
       if (rows.length === 0) {

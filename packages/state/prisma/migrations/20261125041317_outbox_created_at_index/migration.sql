@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "outbox_created_at_idx" ON "outbox"("created_at");

@@ -121,8 +121,10 @@ function report(workload: string, samples: Sample[], wallMs: number, extra: Reco
     out.stages_p50_ms = Object.fromEntries(Object.entries(med).map(([k, v]) => [k, +v.toFixed(2)]));
     out.stages_share = Object.fromEntries(Object.entries(med).map(([k, v]) => [k, `${((v / total) * 100).toFixed(0)}%`]));
   }
-  console.log(args.json ? JSON.stringify(out) : out);
-  results.push(out);
+  if (workload !== 'warmup') {
+    console.log(args.json ? JSON.stringify(out) : out);
+    results.push(out);
+  }
   for (const s of samples) seen.delete(s.taskId);
   return out;
 }
@@ -165,8 +167,7 @@ const workloads = new Set(args.workloads.split(','));
 const results: Record<string, unknown>[] = [];
 
 // Warm-up (not reported): JIT, connection pools, caches.
-await closedLoop('warmup', skillBody, args.warmup, 32, false);
-results.length = 0;
+if (args.warmup > 0) await closedLoop('warmup', skillBody, args.warmup, 32, false);
 if (workloads.has('W1')) for (const c of concs) await closedLoop('W1_single_step', skillBody, args.n, c, true);
 if (workloads.has('W2')) for (const c of concs) await closedLoop('W2_three_step', workflowBody, args.nWorkflow, c, false);
 if (workloads.has('W3')) await closedLoop('W3_low_load', skillBody, args.nSerial, 1, true);

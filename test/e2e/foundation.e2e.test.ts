@@ -88,12 +88,8 @@ describe('a task flows end to end through the five services', () => {
   it('completes a task exactly once when the skill-worker is SIGKILLed in the middle of it', async () => {
     const r = await submit(stack, { skill: 'util.sleep', input: { ms: 1500, tag: 'survivor' } });
     const taskId = r.body.taskId as string;
-    // Wait until the worker holds the invocation (delivered, not acked), then kill it mid-skill.
-    const deadline = Date.now() + 20_000;
-    while ((await stack.bus.jsm.consumers.info(stack.bus.streamName('commands'), 'skill-worker')).num_ack_pending === 0) {
-      if (Date.now() > deadline) throw new Error('the worker never picked up the invocation');
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    // Kill the worker while it holds the invocation (delivered, not acked): mid-skill.
+    await stack.untilWorkerHoldsInvocation();
     expect(await stack.kill('skill-worker', 'SIGKILL')).toBeNull();
     const afterKill = await fetch(stack.url('gateway', `/v1/tasks/${taskId}`)).then((x) => x.json() as Promise<{ status: string }>);
     expect(afterKill.status).toBe('running');
@@ -125,11 +121,7 @@ describe('a task flows end to end through the five services', () => {
   it('drains in-flight work on SIGTERM: the worker finishes the skill it holds, exits 0, and the task completes', async () => {
     const r = await submit(stack, { skill: 'util.sleep', input: { ms: 800, tag: 'drained' } });
     const taskId = r.body.taskId as string;
-    const deadline = Date.now() + 20_000;
-    while ((await stack.bus.jsm.consumers.info(stack.bus.streamName('commands'), 'skill-worker')).num_ack_pending === 0) {
-      if (Date.now() > deadline) throw new Error('the worker never picked up the invocation');
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    await stack.untilWorkerHoldsInvocation();
     expect(await stack.kill('skill-worker', 'SIGTERM')).toBe(0);
     // No worker runs now: the task can only complete if the drained worker published its result before exiting.
     const { task } = await waitForTask(stack, taskId, 10_000);

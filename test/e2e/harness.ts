@@ -108,6 +108,15 @@ export class Stack {
     return code;
   }
 
+  /** Resolves once the skill-worker pool holds a delivered, unacknowledged invocation (a skill is running). */
+  async untilWorkerHoldsInvocation(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.bus.jsm.consumers.info(this.bus.streamName('commands'), 'skill-worker')).num_ack_pending === 0) {
+      if (Date.now() > deadline) throw new Error('the skill-worker never picked up the invocation');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+
   /** Every event of the audit stream whose correlation id (the task) is `taskId`, in stream order. */
   async eventsOf(taskId: string): Promise<Envelope[]> {
     const stream = this.bus.streamName('events');

@@ -162,4 +162,25 @@ describe('consumer runner (real NATS JetStream)', () => {
     expect(new Set(done).size).toBe(29);
     expect((await readDeadLetters(bus, 1))[0]!.reason).toBe('permanent:bad');
   });
+
+  it('keeps a long handler\'s message with heartbeats: no redelivery past the ack wait', async () => {
+    const deliveries: number[] = [];
+    consumer = await startConsumer(bus, {
+      durable: 'heartbeat-test',
+      stream: 'events',
+      accepts: ['task.started.v1'],
+      ackWaitMs: 600,
+      async handle(_e, c) {
+        deliveries.push(c.deliveryCount);
+        await new Promise((r) => setTimeout(r, 2000)); // more than three ack waits
+      },
+    });
+    await bus.publish(makeEvent('task.started.v1', started('long'), ctx));
+    await waitFor(deliveries, 1);
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(deliveries).toEqual([1]);
+    const info = await bus.jsm.consumers.info(bus.streamName('events'), 'heartbeat-test');
+    expect(info.num_redelivered).toBe(0);
+    expect(info.num_ack_pending).toBe(0);
+  });
 });

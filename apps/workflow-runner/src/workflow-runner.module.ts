@@ -1,10 +1,10 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { Filters } from '@steward/contracts';
-import { ServiceRuntime, each } from '@steward/service-kit';
+import { ServiceRuntime } from '@steward/service-kit';
 import type { WorkflowRunnerConfig } from './config.js';
 import { registerDefinitions } from './definitions/register-definitions.js';
 import { advanceRuns } from './runs/advance-run.handler.js';
-import { startRun } from './runs/start-run.handler.js';
+import { startRuns } from './runs/start-run.handler.js';
 
 const CONFIG = Symbol('WORKFLOW_RUNNER_CONFIG');
 
@@ -32,7 +32,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap {
       accepts: ['workflow.start.v1'],
       concurrency: config.CONSUMER_CONCURRENCY,
       maxBatch: config.CONSUMER_MAX_BATCH,
-      handle: each((ctx, e) => startRun(ctx, e.envelope)),
+      handle: (ctx, events) => startRuns(ctx, events.map((e) => e.envelope)),
     });
     await rt.consumeIdempotent({
       durable: 'workflow-runner-skill-results',

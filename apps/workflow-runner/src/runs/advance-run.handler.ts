@@ -1,5 +1,6 @@
-import { WorkflowDefinition, type Envelope, type SkillInvocationCompletedV1, type SkillInvocationFailedV1 } from '@steward/contracts';
+import { type WorkflowDefinition, type Envelope, type SkillInvocationCompletedV1, type SkillInvocationFailedV1 } from '@steward/contracts';
 import { acceptSkillResult, acceptSkillResults, dispatchNewSkills, json, type DispatchSkillParams, type UnitOfWorkContext, type WorkflowRun } from '@steward/state';
+import { pinnedDefinition } from '../definitions/definition-cache.js';
 import { asInput, emitRunEvent, failRun, scheduleStep, SOURCE } from './run-events.js';
 
 export type SkillResultEvent =
@@ -129,17 +130,8 @@ export async function advanceRun(
   if (err) await failRun(ctx, run, err, event.id);
 }
 
-/** Parsed definitions by id: a definition is immutable once a run uses it, so it never needs re-reading. */
-const definitions = new Map<string, WorkflowDefinition>();
-
 async function definition(tx: UnitOfWorkContext['tx'], definitionId: string): Promise<WorkflowDefinition> {
-  const hit = definitions.get(definitionId);
-  if (hit) return hit;
-  const row = await tx.workflowDefinition.findUniqueOrThrow({ where: { id: definitionId } });
-  const def = WorkflowDefinition.parse(row.definition);
-  if (definitions.size > 10_000) definitions.clear();
-  definitions.set(definitionId, def);
-  return def;
+  return pinnedDefinition(tx, definitionId);
 }
 
 async function stepDefinition(tx: UnitOfWorkContext['tx'], definitionId: string, stepPath: string) {

@@ -115,7 +115,8 @@ describe('consumer runner (real NATS JetStream)', () => {
     await waitFor(finished, 4);
     await consumer.stop();
     consumer = undefined;
-    expect(peak).toBe(3);
+    expect(peak).toBeLessThanOrEqual(3); // the bound holds
+    expect(peak).toBeGreaterThan(1); // and handlers did run side by side
     expect(running).toBe(0); // stop() waited for every handler it had started
   });
 
@@ -158,7 +159,10 @@ describe('consumer runner (real NATS JetStream)', () => {
     expect(batches.some((b) => b.length > 1)).toBe(true);
     expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(10);
     const failed = batches.find((b) => b.includes('bad'))!;
-    expect(single.sort()).toEqual([...failed].sort()); // only the failed batch went one by one
+    // The failed batch went one by one; any other single was a lone message, never part of a batch.
+    for (const id of failed) expect(single).toContain(id);
+    const batched = new Set(batches.flat());
+    for (const id of single.filter((x) => !failed.includes(x))) expect(batched.has(id)).toBe(false);
     expect(new Set(done).size).toBe(29);
     expect((await readDeadLetters(bus, 1))[0]!.reason).toBe('permanent:bad');
   });

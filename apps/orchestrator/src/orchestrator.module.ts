@@ -1,16 +1,19 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Filters } from '@steward/contracts';
 import { ServiceRuntime, each } from '@steward/service-kit';
 import { finishSkillTasks } from './tasks/finish-skill-task.handler.js';
 import { finishWorkflowTask } from './tasks/finish-workflow-task.handler.js';
 import { startTasks } from './tasks/start-task.handler.js';
+import { recoverStuckInvocations } from './recovery/recover-stuck-invocations.js';
 import type { OrchestratorConfig } from './config.js';
 
 const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
 
 /** Owns the task lifecycle: consumes submissions and the results of skills and workflow runs. */
 @Module({})
-export class OrchestratorModule implements OnApplicationBootstrap {
+export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestroy {
+  private recovery: NodeJS.Timeout | undefined;
+
   constructor(
     @Inject(ServiceRuntime) private readonly rt: ServiceRuntime,
     @Inject(CONFIG) private readonly config: OrchestratorConfig,
@@ -55,5 +58,19 @@ export class OrchestratorModule implements OnApplicationBootstrap {
         }
       }),
     });
+    this.recovery = setInterval(() => void this.recover(), this.config.RECOVERY_INTERVAL_MS);
+  }
+
+  private async recover(): Promise<void> {
+    try {
+      const n = await this.rt.uow.transaction((ctx) => recoverStuckInvocations(ctx, { stuckAfterMs: this.config.STUCK_AFTER_MS, maxAttempts: this.config.SKILL_MAX_ATTEMPTS }));
+      if (n > 0) this.rt.log.warn({ recovered: n }, 'recovered stuck skill invocations');
+    } catch (err) {
+      this.rt.log.warn({ err }, 'stuck-invocation recovery failed; will try again');
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.recovery);
   }
 }

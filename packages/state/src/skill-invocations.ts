@@ -78,13 +78,14 @@ export async function dispatchNewSkills(ctx: UnitOfWorkContext, params: Dispatch
   const routes = await skillRoutes(ctx.tx, params.map((p) => p.skill));
   const failures: { params: DispatchSkillParams; error: ErrorInfo }[] = [];
   const rows: Prisma.SkillInvocationCreateManyInput[] = [];
+  const now = new Date();
   for (const p of params) {
     const route = routes.get(p.skill);
     if (!route) {
       failures.push({ params: p, error: unknownSkill(p.skill) });
       continue;
     }
-    rows.push({ id: p.invocationId, tenantId: p.tenantId, taskId: p.taskId, stepRunId: p.stepRunId ?? null, skill: p.skill, category: route.category, requester: p.requester, status: 'pending', attempt: p.attempt, input: json(p.input) });
+    rows.push({ id: p.invocationId, tenantId: p.tenantId, taskId: p.taskId, stepRunId: p.stepRunId ?? null, skill: p.skill, category: route.category, requester: p.requester, status: 'pending', attempt: p.attempt, input: json(p.input), dispatchedAt: now });
     ctx.emit(invokeEvent(p, route));
   }
   if (rows.length > 0) await ctx.tx.skillInvocation.createMany({ data: rows });
@@ -98,7 +99,7 @@ export async function dispatchNewSkills(ctx: UnitOfWorkContext, params: Dispatch
 export async function dispatchSkill(ctx: UnitOfWorkContext, p: DispatchSkillParams): Promise<DispatchResult> {
   const route = (await skillRoutes(ctx.tx, [p.skill])).get(p.skill);
   if (!route) return { ok: false, error: unknownSkill(p.skill) };
-  const data = { status: 'pending' as const, attempt: p.attempt, input: json(p.input), startedAt: null, completedAt: null, output: Prisma.DbNull, error: Prisma.DbNull };
+  const data = { status: 'pending' as const, attempt: p.attempt, input: json(p.input), startedAt: null, completedAt: null, output: Prisma.DbNull, error: Prisma.DbNull, dispatchedAt: new Date() };
   await ctx.tx.skillInvocation.upsert({
     where: { id: p.invocationId },
     create: { id: p.invocationId, tenantId: p.tenantId, taskId: p.taskId, stepRunId: p.stepRunId ?? null, skill: p.skill, category: route.category, requester: p.requester, ...data },

@@ -69,7 +69,7 @@ export class TaskWriter {
   }
 
   private async commit(batch: PendingWrite[]): Promise<void> {
-    await this.runtime.uow.run(async ({ tx, emit }) => {
+    await this.runtime.uow.transaction(async ({ tx, emit }) => {
       await tx.task.createMany({ data: batch.map((w) => w.row) });
       for (const w of batch) emit(w.event);
     });

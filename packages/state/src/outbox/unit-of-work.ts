@@ -29,7 +29,7 @@ export class UnitOfWork {
 
   async run<T>(fn: (ctx: UnitOfWorkContext) => Promise<T>, opts: { inbox?: InboxKey } = {}): Promise<UnitOfWorkResult<T>> {
     const { inbox } = opts;
-    return this.transact(async (ctx) => {
+    return this.transaction(async (ctx) => {
       if (inbox && (await claimInbox(ctx.tx, inbox.consumer, [inbox.eventId])).size === 0) return { duplicate: true };
       return { duplicate: false, value: await fn(ctx) };
     });
@@ -40,10 +40,11 @@ export class UnitOfWork {
    * redeliveries) and must act on those only. One commit for the batch is what makes batches fast.
    */
   async runBatch<T>(consumer: string, eventIds: readonly string[], fn: (ctx: UnitOfWorkContext, fresh: ReadonlySet<string>) => Promise<T>): Promise<T> {
-    return this.transact(async (ctx) => fn(ctx, await claimInbox(ctx.tx, consumer, eventIds)));
+    return this.transaction(async (ctx) => fn(ctx, await claimInbox(ctx.tx, consumer, eventIds)));
   }
 
-  private async transact<T>(fn: (ctx: UnitOfWorkContext) => Promise<T>): Promise<T> {
+  /** One transaction with the outbox and no inbox (work not triggered by an event: API calls, timers). */
+  async transaction<T>(fn: (ctx: UnitOfWorkContext) => Promise<T>): Promise<T> {
     let committed: OutboxMessage[] = [];
     const result = await this.prisma.$transaction(async (tx) => {
       const events: OutgoingEvent[] = [];

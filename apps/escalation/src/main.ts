@@ -5,4 +5,4 @@ import { EscalationModule } from './escalation.module.js';
 
 const config = loadConfig(EscalationConfig);
 const runtime = await ServiceRuntime.start({ service: 'escalation', config });
-await serve(runtime, EscalationModule.forRoot(config), { port: config.HTTP_PORT, host: config.HTTP_HOST });
+await serve(runtime, EscalationModule, { port: config.HTTP_PORT, host: config.HTTP_HOST });

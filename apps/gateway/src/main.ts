@@ -5,7 +5,7 @@ import { GatewayModule } from './gateway.module.js';
 
 const config = loadConfig(GatewayConfig);
 const runtime = await ServiceRuntime.start({ service: 'gateway', config, redis: true });
-await serve(runtime, GatewayModule.forRoot({ rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND }), {
+await serve(runtime, GatewayModule, {
   port: config.HTTP_PORT,
   host: config.HTTP_HOST,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,

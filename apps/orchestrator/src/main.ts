@@ -5,4 +5,4 @@ import { OrchestratorModule } from './orchestrator.module.js';
 
 const config = loadConfig(OrchestratorConfig);
 const runtime = await ServiceRuntime.start({ service: 'orchestrator', config });
-await serve(runtime, OrchestratorModule.forRoot(config), { port: config.HTTP_PORT, host: config.HTTP_HOST });
+await serve(runtime, OrchestratorModule, { port: config.HTTP_PORT, host: config.HTTP_HOST });

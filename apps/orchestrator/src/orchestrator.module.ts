@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Filters } from '@steward/contracts';
 import { ServiceRuntime, each } from '@steward/service-kit';
 import { finishSkillTasks } from './tasks/finish-skill-task.handler.js';
@@ -7,25 +7,16 @@ import { startTasks } from './tasks/start-task.handler.js';
 import { recoverStuckInvocations } from './recovery/recover-stuck-invocations.js';
 import type { OrchestratorConfig } from './config.js';
 
-const CONFIG = Symbol('ORCHESTRATOR_CONFIG');
-
 /** Owns the task lifecycle: consumes submissions and the results of skills and workflow runs. */
 @Module({})
 export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestroy {
   private recovery: NodeJS.Timeout | undefined;
 
-  constructor(
-    @Inject(ServiceRuntime) private readonly rt: ServiceRuntime,
-    @Inject(CONFIG) private readonly config: OrchestratorConfig,
-  ) {}
-
-  static forRoot(config: OrchestratorConfig): DynamicModule {
-    return { module: OrchestratorModule, providers: [{ provide: CONFIG, useValue: config }] };
-  }
+  constructor(@Inject(ServiceRuntime) private readonly rt: ServiceRuntime<OrchestratorConfig>) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const { rt } = this;
-    const concurrency = this.config.CONSUMER_CONCURRENCY;
+    const concurrency = this.rt.config.CONSUMER_CONCURRENCY;
     await rt.consumeIdempotent({
       durable: 'orchestrator-task-submitted',
       stream: 'events',
@@ -39,7 +30,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1'],
       filter: Filters.skillResultsFor('orchestrator'),
       concurrency,
-      handle: (ctx, events) => finishSkillTasks(ctx, events, this.config.SKILL_MAX_ATTEMPTS),
+      handle: (ctx, events) => finishSkillTasks(ctx, events, this.rt.config.SKILL_MAX_ATTEMPTS),
     });
     await rt.consumeIdempotent({
       durable: 'orchestrator-workflow-results',
@@ -58,12 +49,12 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
         }
       }),
     });
-    this.recovery = setInterval(() => void this.recover(), this.config.RECOVERY_INTERVAL_MS);
+    this.recovery = setInterval(() => void this.recover(), this.rt.config.RECOVERY_INTERVAL_MS);
   }
 
   private async recover(): Promise<void> {
     try {
-      const n = await this.rt.uow.transaction((ctx) => recoverStuckInvocations(ctx, { stuckAfterMs: this.config.STUCK_AFTER_MS, maxAttempts: this.config.SKILL_MAX_ATTEMPTS }));
+      const n = await this.rt.uow.transaction((ctx) => recoverStuckInvocations(ctx, { stuckAfterMs: this.rt.config.STUCK_AFTER_MS, maxAttempts: this.rt.config.SKILL_MAX_ATTEMPTS }));
       if (n > 0) this.rt.log.warn({ recovered: n }, 'recovered stuck skill invocations');
     } catch (err) {
       this.rt.log.warn({ err }, 'stuck-invocation recovery failed; will try again');

@@ -5,4 +5,4 @@ import { SkillWorkerModule } from './skill-worker.module.js';
 
 const config = loadConfig(SkillWorkerConfig);
 const runtime = await ServiceRuntime.start({ service: 'skill-worker', config });
-await serve(runtime, SkillWorkerModule.forRoot(config), { port: config.HTTP_PORT, host: config.HTTP_HOST });
+await serve(runtime, SkillWorkerModule, { port: config.HTTP_PORT, host: config.HTTP_HOST });

@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { Catalogue } from '@steward/contracts';
 import { ServiceRuntime } from '@steward/service-kit';
 import type { SkillWorkerConfig } from './config.js';
@@ -6,22 +6,14 @@ import { executeInvocation } from './invocations/execute-invocation.js';
 import { builtinSkills } from './skills/builtin.js';
 import { registerSkills } from './skills/register-skills.js';
 
-const CONFIG = Symbol('SKILL_WORKER_CONFIG');
-
 /** Executes skill invocations from the categories this pool serves; scale by adding replicas. */
 @Module({})
 export class SkillWorkerModule implements OnApplicationBootstrap {
-  constructor(
-    @Inject(ServiceRuntime) private readonly rt: ServiceRuntime,
-    @Inject(CONFIG) private readonly config: SkillWorkerConfig,
-  ) {}
-
-  static forRoot(config: SkillWorkerConfig): DynamicModule {
-    return { module: SkillWorkerModule, providers: [{ provide: CONFIG, useValue: config }] };
-  }
+  constructor(@Inject(ServiceRuntime) private readonly rt: ServiceRuntime<SkillWorkerConfig>) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { rt, config } = this;
+    const { rt } = this;
+    const { config } = rt;
     const categories = config.SKILL_CATEGORIES;
     const served = builtinSkills.filter((s) => categories === '*' || categories.includes(s.category));
     await registerSkills(rt.prisma, builtinSkills);

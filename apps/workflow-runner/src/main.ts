@@ -5,4 +5,4 @@ import { WorkflowRunnerModule } from './workflow-runner.module.js';
 
 const config = loadConfig(WorkflowRunnerConfig);
 const runtime = await ServiceRuntime.start({ service: 'workflow-runner', config });
-await serve(runtime, WorkflowRunnerModule.forRoot(config), { port: config.HTTP_PORT, host: config.HTTP_HOST });
+await serve(runtime, WorkflowRunnerModule, { port: config.HTTP_PORT, host: config.HTTP_HOST });

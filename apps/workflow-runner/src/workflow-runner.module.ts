@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { Filters } from '@steward/contracts';
 import { ServiceRuntime } from '@steward/service-kit';
 import type { WorkflowRunnerConfig } from './config.js';
@@ -6,22 +6,14 @@ import { registerDefinitions } from './definitions/register-definitions.js';
 import { advanceRuns } from './runs/advance-run.handler.js';
 import { startRuns } from './runs/start-run.handler.js';
 
-const CONFIG = Symbol('WORKFLOW_RUNNER_CONFIG');
-
 /** Runs workflow definitions as durable runs: every step run is checkpointed with the events it emits. */
 @Module({})
 export class WorkflowRunnerModule implements OnApplicationBootstrap {
-  constructor(
-    @Inject(ServiceRuntime) private readonly rt: ServiceRuntime,
-    @Inject(CONFIG) private readonly config: WorkflowRunnerConfig,
-  ) {}
-
-  static forRoot(config: WorkflowRunnerConfig): DynamicModule {
-    return { module: WorkflowRunnerModule, providers: [{ provide: CONFIG, useValue: config }] };
-  }
+  constructor(@Inject(ServiceRuntime) private readonly rt: ServiceRuntime<WorkflowRunnerConfig>) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { rt, config } = this;
+    const { rt } = this;
+    const { config } = rt;
     const report = await registerDefinitions(rt.prisma, config.WORKFLOWS_DIR);
     for (const r of report.refused) rt.log.error(r, 'workflow definition refused');
     rt.log.info({ registered: report.registered, unchanged: report.unchanged }, 'workflow definitions loaded');

@@ -6,9 +6,12 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { redactConfig, type BaseConfig } from './config.js';
 import { createLogger, type PinoLogger } from './logger.js';
 
-export interface RuntimeOptions {
+/** What every service's config has (the service adds its own variables). */
+export type RuntimeConfig = BaseConfig & { REDIS_URL?: string };
+
+export interface RuntimeOptions<C extends RuntimeConfig> {
   service: string;
-  config: BaseConfig & { REDIS_URL?: string };
+  config: C;
   /** Connect to Redis (cache and rate limits only; never the only copy of anything). */
   redis?: boolean;
 }
@@ -17,7 +20,7 @@ export interface RuntimeOptions {
  * What every Steward service holds: logger, metrics registry, JetStream bus, Prisma, the outbox relay and the
  * unit of work that ties state changes to the events they emit. Started once in main.ts, shut down on SIGTERM.
  */
-export class ServiceRuntime {
+export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
   private readonly consumers: RunningConsumer[] = [];
   private shuttingDown: Promise<void> | undefined;
   private draining = false;
@@ -25,7 +28,8 @@ export class ServiceRuntime {
 
   private constructor(
     readonly service: string,
-    readonly config: RuntimeOptions['config'],
+    /** The service's own parsed config: modules inject ServiceRuntime<TheirConfig> to read it. */
+    readonly config: C,
     readonly log: PinoLogger,
     readonly registry: Registry,
     readonly bus: Bus,
@@ -51,7 +55,7 @@ export class ServiceRuntime {
     }
   }
 
-  static async start(opts: RuntimeOptions): Promise<ServiceRuntime> {
+  static async start<C extends RuntimeConfig>(opts: RuntimeOptions<C>): Promise<ServiceRuntime<C>> {
     const { config, service } = opts;
     const log = createLogger(service, config.LOG_LEVEL);
     log.info({ config: redactConfig(config) }, 'starting');

@@ -1,10 +1,9 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ServiceRuntime } from '@steward/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config.js';
 import { ApiError } from './api-error.js';
 import { tenantOf } from './tenant.js';
-
-export const RATE_LIMIT = Symbol('RATE_LIMIT_PER_SECOND');
 
 /** Fixed one-second windows per tenant in Redis. Redis down: the request passes and a warning is logged (rule 7). */
 @Injectable()
@@ -12,9 +11,12 @@ export class RateLimitGuard implements CanActivate {
   private warnedAt = 0;
 
   constructor(
-    @Inject(ServiceRuntime) private readonly runtime: ServiceRuntime,
-    @Inject(RATE_LIMIT) private readonly perSecond: number,
+    @Inject(ServiceRuntime) private readonly runtime: ServiceRuntime<GatewayConfig>,
   ) {}
+
+  private get perSecond(): number {
+    return this.runtime.config.RATE_LIMIT_PER_SECOND;
+  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const redis = this.runtime.redis;

@@ -104,15 +104,18 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
    * reported but optional (rule 7: without it the service only stops rate-limiting). Draining is not ready.
    */
   async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+    // Every check gets its handler at once and they run side by side: a check that fails while another is
+    // awaited must not become an unhandled rejection (that would crash the process).
+    const check = (run: () => PromiseLike<string>): Promise<string> =>
+      withTimeout(Promise.resolve().then(run), 2000).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
     const checks: Record<string, Promise<string>> = {
-      nats: Promise.resolve(this.bus.healthy() ? 'ok' : 'disconnected'),
-      postgres: this.prisma.$queryRawUnsafe('SELECT 1').then(() => 'ok'),
+      nats: check(async () => (this.bus.healthy() ? 'ok' : 'disconnected')),
+      postgres: check(() => this.prisma.$queryRawUnsafe('SELECT 1').then(() => 'ok')),
     };
-    if (this.redis) checks.redis = this.redis.ping().then((r) => (r === 'PONG' ? 'ok' : r));
+    const redis = this.redis;
+    if (redis) checks.redis = check(() => redis.ping().then((r) => (r === 'PONG' ? 'ok' : r)));
     const out: Record<string, string> = {};
-    for (const [k, p] of Object.entries(checks)) {
-      out[k] = await withTimeout(p, 2000).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
-    }
+    for (const [k, p] of Object.entries(checks)) out[k] = await p;
     const ready = out.nats === 'ok' && out.postgres === 'ok' && !this.draining;
     if (this.draining) out.shutdown = 'draining';
     return { ready, checks: out };

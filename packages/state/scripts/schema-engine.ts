@@ -45,6 +45,8 @@ function loadWasm(): Promise<void> {
 // adapter-pg 7.10 cannot map PostgreSQL's internal "char" type (oid 18), which the engine's introspection reads; it is text.
 function charSafePool(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool(config);
+  // Dropping the shadow database WITH (FORCE) ends its connections; an idle client's FATAL is expected, not a crash.
+  pool.on('error', () => undefined);
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<pg.QueryResult>;
   Object.assign(pool, {
     query: async (...args: unknown[]) => {

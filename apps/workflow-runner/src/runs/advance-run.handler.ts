@@ -1,4 +1,4 @@
-import { type WorkflowDefinition, type Envelope, type SkillInvocationCompletedV1, type SkillInvocationFailedV1 } from '@steward/contracts';
+import { type Envelope, type SkillInvocationCompletedV1, type SkillInvocationFailedV1 } from '@steward/contracts';
 import { acceptSkillResult, acceptSkillResults, dispatchNewSkills, json, type DispatchSkillParams, type UnitOfWorkContext, type WorkflowRun } from '@steward/state';
 import { pinnedDefinition } from '../definitions/definition-cache.js';
 import { asInput, emitRunEvent, failRun, scheduleStep, SOURCE } from './run-events.js';
@@ -43,7 +43,7 @@ export async function advanceRuns(ctx: UnitOfWorkContext, events: SkillResultEve
     const run = step && runs.get(step.run_id);
     if (!step || !run) continue;
     emitRunEvent(ctx, 'step.run.completed.v1', { runId: run.id, stepRunId: step.id, stepPath: step.step_path, attempt: e.data.attempt, output: e.data.output }, run, e.id);
-    const def = await definition(tx, run.definitionId);
+    const def = await pinnedDefinition(tx, run.definitionId);
     const nextDef = def.steps[def.steps.findIndex((s) => s.id === step.step_path) + 1];
     if (nextDef) next.push({ run, stepPath: nextDef.id, skill: nextDef.skill, ...(nextDef.timeout_ms ? { timeoutMs: nextDef.timeout_ms } : {}), input: asInput(e.data.output), causationId: e.id });
     else finishing.push({ run, output: e.data.output, causationId: e.id });
@@ -117,7 +117,7 @@ export async function advanceRun(
   await tx.stepRun.update({ where: { id: step.id }, data: { status: 'completed', output: json(output), completedAt: now } });
   emitRunEvent(ctx, 'step.run.completed.v1', { runId: run.id, stepRunId: step.id, stepPath: step.stepPath, attempt: d.attempt, output }, run, event.id);
 
-  const def = await definition(tx, run.definitionId);
+  const def = await pinnedDefinition(tx, run.definitionId);
   const index = def.steps.findIndex((s) => s.id === step.stepPath);
   const nextDef = def.steps[index + 1];
   if (!nextDef) {
@@ -130,12 +130,8 @@ export async function advanceRun(
   if (err) await failRun(ctx, run, err, event.id);
 }
 
-async function definition(tx: UnitOfWorkContext['tx'], definitionId: string): Promise<WorkflowDefinition> {
-  return pinnedDefinition(tx, definitionId);
-}
-
 async function stepDefinition(tx: UnitOfWorkContext['tx'], definitionId: string, stepPath: string) {
-  const step = (await definition(tx, definitionId)).steps.find((s) => s.id === stepPath);
+  const step = (await pinnedDefinition(tx, definitionId)).steps.find((s) => s.id === stepPath);
   if (!step) throw new Error(`step ${stepPath} is not in definition ${definitionId}`);
   return step;
 }

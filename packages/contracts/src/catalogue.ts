@@ -58,12 +58,25 @@ export const Catalogue = {
   'workflow.run.started.v1': entry('workflow.run.started', 1, 'events', ev.WorkflowRunStartedV1),
   'workflow.run.completed.v1': entry('workflow.run.completed', 1, 'events', ev.WorkflowRunCompletedV1),
   'workflow.run.failed.v1': entry('workflow.run.failed', 1, 'events', ev.WorkflowRunFailedV1),
+  'workflow.run.parked.v1': entry('workflow.run.parked', 1, 'events', ev.WorkflowRunParkedV1),
+  'workflow.run.resumed.v1': entry('workflow.run.resumed', 1, 'events', ev.WorkflowRunResumedV1),
+  'workflow.run.cancelled.v1': entry('workflow.run.cancelled', 1, 'events', ev.WorkflowRunCancelledV1),
+  'workflow.control.v1': entry('workflow.control', 1, 'commands', ev.WorkflowControlV1),
+  'external.event.v1': entry('external.event', 1, 'events', ev.ExternalEventV1),
   'step.run.scheduled.v1': entry('step.run.scheduled', 1, 'events', ev.StepRunScheduledV1),
+  'step.run.started.v1': entry('step.run.started', 1, 'events', ev.StepRunStartedV1),
+  'step.run.waiting.v1': entry('step.run.waiting', 1, 'events', ev.StepRunWaitingV1),
   'step.run.completed.v1': entry('step.run.completed', 1, 'events', ev.StepRunCompletedV1),
   'step.run.failed.v1': entry('step.run.failed', 1, 'events', ev.StepRunFailedV1),
+  'step.run.skipped.v1': entry('step.run.skipped', 1, 'events', ev.StepRunSkippedV1),
+  'step.run.parked.v1': entry('step.run.parked', 1, 'events', ev.StepRunParkedV1),
+  'step.run.cancelled.v1': entry('step.run.cancelled', 1, 'events', ev.StepRunCancelledV1),
   'skill.invoke.v1': entry('skill.invoke', 1, 'commands', ev.SkillInvokeV1, { filterSuffix: '*', suffix: (d) => d.category }),
   'skill.invocation.completed.v1': entry('skill.invocation.completed', 1, 'events', ev.SkillInvocationCompletedV1, { filterSuffix: '*', suffix: (d) => d.requester }),
   'skill.invocation.failed.v1': entry('skill.invocation.failed', 1, 'events', ev.SkillInvocationFailedV1, { filterSuffix: '*', suffix: (d) => d.requester }),
+  'skill.invocation.started.v1': entry('skill.invocation.started', 1, 'events', ev.SkillInvocationProgressV1, { filterSuffix: '*', suffix: (d) => d.requester }),
+  'skill.invocation.heartbeat.v1': entry('skill.invocation.heartbeat', 1, 'events', ev.SkillInvocationProgressV1, { filterSuffix: '*', suffix: (d) => d.requester }),
+  'skill.invocation.cancel.v1': entry('skill.invocation.cancel', 1, 'events', ev.SkillInvocationCancelV1),
   'decision.requested.v1': entry('decision.requested', 1, 'events', ev.DecisionRequestedV1),
   'decision.resolved.v1': entry('decision.resolved', 1, 'events', ev.DecisionResolvedV1),
 } as const;
@@ -72,9 +85,9 @@ export type Catalogue = typeof Catalogue;
 
 /** Consumer filters that span several catalogue entries (NATS 2.9 allows one filter per consumer). */
 export const Filters = {
-  /** Completed and failed results of the skill invocations `requester` asked for. */
+  /** Results (completed, failed) and progress (started, heartbeat) of the skill invocations `requester` asked for. */
   skillResultsFor: (requester: 'orchestrator' | 'workflow-runner'): string => `${SUBJECT_ROOT}.evt.skill.invocation.*.v1.${requester}`,
-  /** Started, completed and failed workflow runs. */
+  /** Every workflow run lifecycle event: started, completed, failed, parked, resumed, cancelled. */
   workflowRunLifecycle: `${SUBJECT_ROOT}.evt.workflow.run.*.v1`,
 } as const;
 export type EventKey = keyof Catalogue;

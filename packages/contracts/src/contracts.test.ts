@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Catalogue, Filters, InvalidMessageError, catalogueJsonSchemas, decodeEvent, deterministicId, makeEvent, subjectMatches } from './index.js';
+import { Catalogue, Filters, InvalidMessageError, decodeEvent, jsonSchemaFiles, deterministicId, makeEvent, subjectMatches } from './index.js';
 
 const ctx = { source: 'steward/test', tenantId: 't1', correlationId: 'task-1' };
 const submitted = { taskId: 'task-1', tenantId: 't1', target: { kind: 'skill' as const, skill: 'echo' }, input: { a: 1 }, submittedAt: new Date().toISOString() };
@@ -78,10 +78,10 @@ describe('envelope', () => {
 describe('JSON Schema', () => {
   it('is checked in and up to date with the zod catalogue (run `pnpm --filter @steward/contracts schemas`)', () => {
     const dir = join(import.meta.dirname, '..', 'json-schema');
-    const generated = catalogueJsonSchemas();
-    expect(readdirSync(dir).sort()).toEqual(Object.keys(generated).map((t) => `${t}.json`).sort());
-    for (const [type, schema] of Object.entries(generated)) {
-      expect(JSON.parse(readFileSync(join(dir, `${type}.json`), 'utf8'))).toEqual(schema);
+    const generated = jsonSchemaFiles();
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(generated).sort());
+    for (const [file, schema] of Object.entries(generated)) {
+      expect(JSON.parse(readFileSync(join(dir, file), 'utf8'))).toEqual(schema);
     }
   });
 });

@@ -36,23 +36,83 @@ export const WorkflowStartV1 = z.object({
 });
 export type WorkflowStartV1 = z.infer<typeof WorkflowStartV1>;
 
-export const WorkflowRunStartedV1 = z.object({ runId: Id, taskId: Id, workflow: WorkflowName, version: z.number().int().positive() });
+/** Child runs (a `workflow` step's run) carry their parent; the task follows its root run only. */
+const RunRef = { runId: Id, taskId: Id, parentRunId: Id.optional() };
+
+export const WorkflowRunStartedV1 = z.object({ ...RunRef, workflow: WorkflowName, version: z.number().int().positive() });
 export type WorkflowRunStartedV1 = z.infer<typeof WorkflowRunStartedV1>;
 
-export const WorkflowRunCompletedV1 = z.object({ runId: Id, taskId: Id, output: z.unknown() });
+export const WorkflowRunCompletedV1 = z.object({ ...RunRef, output: z.unknown() });
 export type WorkflowRunCompletedV1 = z.infer<typeof WorkflowRunCompletedV1>;
 
-export const WorkflowRunFailedV1 = z.object({ runId: Id, taskId: Id, error: ErrorInfo });
+export const WorkflowRunFailedV1 = z.object({ ...RunRef, error: ErrorInfo });
 export type WorkflowRunFailedV1 = z.infer<typeof WorkflowRunFailedV1>;
 
-export const StepRunScheduledV1 = z.object({ runId: Id, stepRunId: Id, stepPath: z.string().min(1), attempt: z.number().int().positive() });
+/** A step exhausted its retries (or hit a non-retryable error): the run waits for retry, skip or cancel. */
+export const WorkflowRunParkedV1 = z.object({ ...RunRef, stepPath: z.string().min(1), error: ErrorInfo });
+export type WorkflowRunParkedV1 = z.infer<typeof WorkflowRunParkedV1>;
+
+export const WorkflowRunResumedV1 = z.object({ ...RunRef, action: z.enum(['retry', 'skip']), stepPath: z.string().min(1) });
+export type WorkflowRunResumedV1 = z.infer<typeof WorkflowRunResumedV1>;
+
+export const WorkflowRunCancelledV1 = z.object({ ...RunRef, reason: z.string() });
+export type WorkflowRunCancelledV1 = z.infer<typeof WorkflowRunCancelledV1>;
+
+/** Operators' commands on a run (from the gateway API); `requestId` makes a repeated request harmless. */
+export const WorkflowControlV1 = z.object({
+  requestId: Id,
+  tenantId: Id,
+  runId: Id,
+  action: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('retry'), stepPath: z.string().min(1) }),
+    z.object({ kind: z.literal('skip'), stepPath: z.string().min(1), output: z.unknown() }),
+    z.object({ kind: z.literal('cancel'), reason: z.string().max(2000).default('cancelled') }),
+  ]),
+});
+export type WorkflowControlV1 = z.infer<typeof WorkflowControlV1>;
+
+/** A named event from outside (a webhook, a person, a program): wait steps wait for these. */
+export const ExternalEventV1 = z.object({
+  eventId: Id,
+  tenantId: Id,
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/).max(200),
+  key: z.string().min(1).max(500).optional(),
+  data: z.unknown(),
+});
+export type ExternalEventV1 = z.infer<typeof ExternalEventV1>;
+
+const StepRef = { runId: Id, stepRunId: Id, stepPath: z.string().min(1), attempt: z.number().int().nonnegative() };
+
+export const StepRunScheduledV1 = z.object({ ...StepRef, attempt: z.number().int().positive() });
 export type StepRunScheduledV1 = z.infer<typeof StepRunScheduledV1>;
 
-export const StepRunCompletedV1 = z.object({ runId: Id, stepRunId: Id, stepPath: z.string().min(1), attempt: z.number().int().positive(), output: z.unknown() });
+export const StepRunStartedV1 = z.object({ ...StepRef });
+export type StepRunStartedV1 = z.infer<typeof StepRunStartedV1>;
+
+/** The step holds no worker while it waits: for a retry's back-off, a timer, an event, a decision or a child run. */
+export const StepRunWaitingV1 = z.object({
+  ...StepRef,
+  for: z.enum(['retry', 'timer', 'event', 'decision', 'child_run', 'items']),
+  until: z.iso.datetime({ offset: true }).optional(),
+  key: z.string().optional(),
+});
+export type StepRunWaitingV1 = z.infer<typeof StepRunWaitingV1>;
+
+export const StepRunCompletedV1 = z.object({ ...StepRef, attempt: z.number().int().positive(), output: z.unknown() });
 export type StepRunCompletedV1 = z.infer<typeof StepRunCompletedV1>;
 
-export const StepRunFailedV1 = z.object({ runId: Id, stepRunId: Id, stepPath: z.string().min(1), attempt: z.number().int().positive(), error: ErrorInfo });
+/** An attempt failed; `retryAt` says when the next one runs (absent: the step parks). */
+export const StepRunFailedV1 = z.object({ ...StepRef, attempt: z.number().int().positive(), error: ErrorInfo, retryAt: z.iso.datetime({ offset: true }).optional() });
 export type StepRunFailedV1 = z.infer<typeof StepRunFailedV1>;
+
+export const StepRunSkippedV1 = z.object({ ...StepRef, reason: z.enum(['condition_false', 'skipped_by_operator']), output: z.unknown().optional() });
+export type StepRunSkippedV1 = z.infer<typeof StepRunSkippedV1>;
+
+export const StepRunParkedV1 = z.object({ ...StepRef, error: ErrorInfo });
+export type StepRunParkedV1 = z.infer<typeof StepRunParkedV1>;
+
+export const StepRunCancelledV1 = z.object({ ...StepRef });
+export type StepRunCancelledV1 = z.infer<typeof StepRunCancelledV1>;
 
 // Skill invocations (command to skill-workers, routed by category; results go back to the requester).
 export const SkillInvokeV1 = z.object({
@@ -68,6 +128,8 @@ export const SkillInvokeV1 = z.object({
   idempotencyKey: z.string().min(1),
   input: JsonObject,
   timeoutMs: z.number().int().positive(),
+  /** When set, the worker reports skill.invocation.started and then a heartbeat this often while the skill runs. */
+  heartbeatMs: z.number().int().positive().optional(),
 });
 export type SkillInvokeV1 = z.infer<typeof SkillInvokeV1>;
 
@@ -92,6 +154,21 @@ export const SkillInvocationFailedV1 = z.object({
   durationMs: z.number().nonnegative(),
 });
 export type SkillInvocationFailedV1 = z.infer<typeof SkillInvocationFailedV1>;
+
+/** A worker took up (started) or is still running (heartbeat) an invocation that asked for progress reports. */
+export const SkillInvocationProgressV1 = z.object({
+  invocationId: Id,
+  taskId: Id,
+  stepRunId: Id.optional(),
+  requester: Requester,
+  attempt: z.number().int().positive(),
+  worker: z.string().min(1),
+});
+export type SkillInvocationProgressV1 = z.infer<typeof SkillInvocationProgressV1>;
+
+/** Stop an invocation: every worker hears it; the one running it aborts the skill. */
+export const SkillInvocationCancelV1 = z.object({ invocationId: Id, tenantId: Id, reason: z.string() });
+export type SkillInvocationCancelV1 = z.infer<typeof SkillInvocationCancelV1>;
 
 // Decisions (requested by workflow steps, resolved by the escalation service).
 export const DecisionRequestedV1 = z.object({

@@ -1,14 +1,17 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ServiceRuntime } from '@steward/service-kit';
+import { EventsModule } from './events/events.module.js';
 import { ApiErrorFilter } from './http/api-error.js';
 import { RateLimitGuard } from './http/rate-limit.js';
+import { RunsModule } from './runs/runs.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
+import { WorkflowsModule } from './workflows/workflows.module.js';
 
-/** The public API: routes, the one error shape, rate limits. */
+/** The public API: tasks, workflow definitions, runs and their control, external events; the one error shape, rate limits. */
 @Global()
 @Module({
-  imports: [TasksModule],
+  imports: [TasksModule, WorkflowsModule, RunsModule, EventsModule],
   providers: [
     RateLimitGuard,
     {

@@ -2,13 +2,20 @@ import { type ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 
+/** One problem in a request: a zod issue, or a workflow definition issue (which also names the offending step). */
+export interface ApiIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly step?: string;
+}
+
 /** The one JSON error shape of the API. */
 export interface ApiErrorBody {
-  error: { code: string; message: string; issues?: z.core.$ZodIssue[] };
+  error: { code: string; message: string; issues?: readonly ApiIssue[] };
 }
 
 export class ApiError extends HttpException {
-  constructor(status: number, code: string, message: string, issues?: z.core.$ZodIssue[]) {
+  constructor(status: number, code: string, message: string, issues?: readonly ApiIssue[]) {
     super({ error: { code, message, ...(issues ? { issues } : {}) } } satisfies ApiErrorBody, status);
   }
 }

@@ -24,6 +24,12 @@ export class CatalogueLookup {
     return (await this.runtime.prisma.session.count({ where: { id: sessionId, tenantId, status: { not: 'closed' } } })) > 0;
   }
 
+  /** Drops what is cached about a tenant's workflow, so a version registered just now is found at once (on this replica). */
+  forgetWorkflow(tenantId: string, name: string): void {
+    const prefix = `${tenantId}\u0000${name}\u0000`;
+    for (const key of this.workflows.keys()) if (key.startsWith(prefix)) this.workflows.delete(key);
+  }
+
   /** The version to run: the pinned one if it exists, else the latest; undefined if none. */
   async workflowVersion(tenantId: string, name: string, pinned?: number): Promise<number | undefined> {
     const key = `${tenantId}\u0000${name}\u0000${pinned ?? ''}`;

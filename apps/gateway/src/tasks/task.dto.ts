@@ -15,7 +15,7 @@ export const SubmitTaskBody = z
   .refine((b) => b.version === undefined || b.workflow !== undefined, { message: '"version" applies to workflows only', path: ['version'] });
 export type SubmitTaskBody = z.infer<typeof SubmitTaskBody>;
 
-export const IdempotencyKey = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export { IdempotencyKey } from '../http/idempotency.js';
 export const TaskId = z.uuid();
 
 export interface TaskView {

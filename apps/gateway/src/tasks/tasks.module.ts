@@ -5,5 +5,5 @@ import { SubmitTaskUseCase } from './submit-task.usecase.js';
 import { TaskWriter } from './task-writer.js';
 import { TasksController } from './tasks.controller.js';
 
-@Module({ controllers: [TasksController], providers: [SubmitTaskUseCase, GetTaskUseCase, CatalogueLookup, TaskWriter] })
+@Module({ controllers: [TasksController], providers: [SubmitTaskUseCase, GetTaskUseCase, CatalogueLookup, TaskWriter], exports: [CatalogueLookup] })
 export class TasksModule {}

@@ -35,17 +35,19 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
     await rt.consumeIdempotent({
       durable: 'orchestrator-workflow-results',
       stream: 'events',
-      accepts: ['workflow.run.started.v1', 'workflow.run.completed.v1', 'workflow.run.failed.v1'],
+      accepts: ['workflow.run.started.v1', 'workflow.run.completed.v1', 'workflow.run.failed.v1', 'workflow.run.parked.v1', 'workflow.run.resumed.v1', 'workflow.run.cancelled.v1'],
       filter: Filters.workflowRunLifecycle,
       concurrency,
       handle: each(async (ctx, e) => {
         switch (e.key) {
           case 'workflow.run.started.v1':
-            return; // the task is already running; nothing to record
+          case 'workflow.run.parked.v1':
+          case 'workflow.run.resumed.v1':
+            return; // the task stays running; the run's own events tell the detail
           case 'workflow.run.completed.v1':
-            return finishWorkflowTask(ctx, e.envelope, 'completed');
           case 'workflow.run.failed.v1':
-            return finishWorkflowTask(ctx, e.envelope, 'failed');
+          case 'workflow.run.cancelled.v1':
+            return finishWorkflowTask(ctx, e);
         }
       }),
     });

@@ -3,9 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 export const WorkflowRunnerConfig = BaseConfig.extend(withHttpPort(8082).shape).extend({
-  /** Directory of YAML/JSON workflow definitions registered at start-up. */
+  /** Directory of YAML/JSON workflow definitions registered (as shared, tenant `system`) at start-up. */
   WORKFLOWS_DIR: z.string().default(fileURLToPath(new URL('../workflows', import.meta.url))),
-  STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Attempts of a step whose definition sets no retry.max_attempts. */
+  STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** How often the timer sweep looks for due retries, waits, deadlines and leases (it also wakes when one is due). */
+  TIMER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Slack beyond a skill's timeout before the runner fails an attempt the worker never reported on. */
+  DEADLINE_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(8),
   /** Most events handled in one transaction. */
   CONSUMER_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(64),

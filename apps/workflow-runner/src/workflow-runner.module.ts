@@ -1,39 +1,77 @@
-import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import { Filters } from '@steward/contracts';
+import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Catalogue, Filters } from '@steward/contracts';
 import { ServiceRuntime } from '@steward/service-kit';
+import { registerDefinitionsFromDir } from '@steward/workflows';
 import type { WorkflowRunnerConfig } from './config.js';
-import { registerDefinitions } from './definitions/register-definitions.js';
-import { advanceRuns } from './runs/advance-run.handler.js';
-import { startRuns } from './runs/start-run.handler.js';
+import type { EngineConfig } from './engine/run-batch.js';
+import { sweepTimers, TimerLoop } from './engine/timers.js';
+import { handleControl } from './runs/control.handler.js';
+import { handleDecisionsResolved } from './runs/decisions.handler.js';
+import { handleExternalEvents } from './runs/external-events.handler.js';
+import { handleSkillResults } from './runs/skill-results.handler.js';
+import { startRuns } from './runs/start-runs.handler.js';
 
 /** Runs workflow definitions as durable runs: every step run is checkpointed with the events it emits. */
 @Module({})
-export class WorkflowRunnerModule implements OnApplicationBootstrap {
+export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDestroy {
+  private timers: TimerLoop | undefined;
+
   constructor(@Inject(ServiceRuntime) private readonly rt: ServiceRuntime<WorkflowRunnerConfig>) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const { rt } = this;
     const { config } = rt;
-    const report = await registerDefinitions(rt.prisma, config.WORKFLOWS_DIR);
+    const report = await registerDefinitionsFromDir(rt.prisma, config.WORKFLOWS_DIR);
     for (const r of report.refused) rt.log.error(r, 'workflow definition refused');
     rt.log.info({ registered: report.registered, unchanged: report.unchanged }, 'workflow definitions loaded');
+
+    this.timers = new TimerLoop(() => sweepTimers(rt.uow, engine), config.TIMER_POLL_MS, (err) => rt.log.warn({ err }, 'timer sweep failed; will try again'));
+    const timers = this.timers;
+    const engine: EngineConfig = { defaultMaxAttempts: config.STEP_MAX_ATTEMPTS, deadlineGraceMs: config.DEADLINE_GRACE_MS, wakeAt: (at) => timers.wakeAt(at) };
+    const batching = { concurrency: config.CONSUMER_CONCURRENCY, maxBatch: config.CONSUMER_MAX_BATCH };
 
     await rt.consumeIdempotent({
       durable: 'workflow-runner-start',
       stream: 'commands',
       accepts: ['workflow.start.v1'],
-      concurrency: config.CONSUMER_CONCURRENCY,
-      maxBatch: config.CONSUMER_MAX_BATCH,
-      handle: (ctx, events) => startRuns(ctx, events.map((e) => e.envelope)),
+      ...batching,
+      handle: (ctx, events) => startRuns(ctx, engine, events.map((e) => e.envelope)),
     });
     await rt.consumeIdempotent({
       durable: 'workflow-runner-skill-results',
       stream: 'events',
-      accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1'],
+      accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1', 'skill.invocation.started.v1', 'skill.invocation.heartbeat.v1'],
       filter: Filters.skillResultsFor('workflow-runner'),
-      concurrency: config.CONSUMER_CONCURRENCY,
-      maxBatch: config.CONSUMER_MAX_BATCH,
-      handle: (ctx, events) => advanceRuns(ctx, events, config.STEP_MAX_ATTEMPTS),
+      ...batching,
+      handle: (ctx, events) => handleSkillResults(ctx, engine, events),
     });
+    await rt.consumeIdempotent({
+      durable: 'workflow-runner-control',
+      stream: 'commands',
+      accepts: ['workflow.control.v1'],
+      ...batching,
+      handle: (ctx, events) => handleControl(ctx, engine, events.map((e) => e.envelope)),
+    });
+    await rt.consumeIdempotent({
+      durable: 'workflow-runner-external-events',
+      stream: 'events',
+      accepts: ['external.event.v1'],
+      filter: Catalogue['external.event.v1'].filter,
+      ...batching,
+      handle: (ctx, events) => handleExternalEvents(ctx, engine, events.map((e) => e.envelope)),
+    });
+    await rt.consumeIdempotent({
+      durable: 'workflow-runner-decisions',
+      stream: 'events',
+      accepts: ['decision.resolved.v1'],
+      filter: Catalogue['decision.resolved.v1'].filter,
+      ...batching,
+      handle: (ctx, events) => handleDecisionsResolved(ctx, engine, events.map((e) => e.envelope)),
+    });
+    this.timers.start();
+  }
+
+  onModuleDestroy(): void {
+    this.timers?.stop();
   }
 }

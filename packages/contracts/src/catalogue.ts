@@ -54,6 +54,7 @@ export const Catalogue = {
   'task.started.v1': entry('task.started', 1, 'events', ev.TaskStartedV1),
   'task.completed.v1': entry('task.completed', 1, 'events', ev.TaskCompletedV1),
   'task.failed.v1': entry('task.failed', 1, 'events', ev.TaskFailedV1),
+  'task.cancelled.v1': entry('task.cancelled', 1, 'events', ev.TaskCancelledV1),
   'workflow.start.v1': entry('workflow.start', 1, 'commands', ev.WorkflowStartV1),
   'workflow.run.started.v1': entry('workflow.run.started', 1, 'events', ev.WorkflowRunStartedV1),
   'workflow.run.completed.v1': entry('workflow.run.completed', 1, 'events', ev.WorkflowRunCompletedV1),

@@ -25,6 +25,9 @@ export type TaskCompletedV1 = z.infer<typeof TaskCompletedV1>;
 export const TaskFailedV1 = z.object({ taskId: Id, error: ErrorInfo, failedAt: z.iso.datetime({ offset: true }) });
 export type TaskFailedV1 = z.infer<typeof TaskFailedV1>;
 
+export const TaskCancelledV1 = z.object({ taskId: Id, reason: z.string(), cancelledAt: z.iso.datetime({ offset: true }) });
+export type TaskCancelledV1 = z.infer<typeof TaskCancelledV1>;
+
 // Workflow runs (owner: workflow-runner; started by the workflow.start command from the orchestrator).
 export const WorkflowStartV1 = z.object({
   runId: Id,

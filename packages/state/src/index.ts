@@ -16,6 +16,7 @@ export type {
   ModelSnapshot,
   Outbox,
   Session,
+  ExternalEvent,
   Skill,
   SkillInvocation,
   StepRun,
@@ -39,4 +40,15 @@ export {
 export { isUniqueViolation, json } from './errors.js';
 export { OutboxRelay, OUTBOX_CHANNEL, type OutboxRelayOptions } from './outbox/relay.js';
 export { UnitOfWork, type InboxKey, type UnitOfWorkContext, type UnitOfWorkResult } from './outbox/unit-of-work.js';
-export { acceptSkillResult, acceptSkillResults, dispatchNewSkills, dispatchSkill, type DispatchResult, type DispatchSkillParams } from './skill-invocations.js';
+export {
+  acceptSkillResult,
+  acceptSkillResults,
+  cancelSkillInvocations,
+  dispatchNewSkills,
+  dispatchSkill,
+  dispatchSkills,
+  skillRoutes,
+  type DispatchResult,
+  type DispatchSkillParams,
+  type SkillRoute,
+} from './skill-invocations.js';

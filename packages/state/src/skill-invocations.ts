@@ -1,7 +1,5 @@
 import { makeEvent, type ErrorInfo, type JsonObject, type OutgoingEvent, type Requester, type SkillInvocationCompletedV1, type SkillInvocationFailedV1 } from '@steward/contracts';
 import type { TransactionClient } from './client.js';
-import { json } from './errors.js';
-import { Prisma } from './generated/prisma/client.js';
 import type { UnitOfWorkContext } from './outbox/unit-of-work.js';
 
 export interface DispatchSkillParams {
@@ -15,13 +13,15 @@ export interface DispatchSkillParams {
   attempt: number;
   /** Overrides the skill's registered timeout. */
   timeoutMs?: number;
+  /** Ask the worker for started/heartbeat reports this often. */
+  heartbeatMs?: number;
   source: string;
   causationId?: string;
 }
 
 export type DispatchResult = { ok: true } | { ok: false; error: ErrorInfo };
 
-interface SkillRoute {
+export interface SkillRoute {
   category: string;
   timeoutMs: number;
 }
@@ -30,7 +30,7 @@ const SKILL_CACHE_MS = 10_000;
 const skillCache = new Map<string, SkillRoute & { at: number }>();
 
 /** Category and timeout of each named skill (cached briefly: the catalogue changes when workers deploy). */
-async function skillRoutes(tx: TransactionClient, names: string[]): Promise<Map<string, SkillRoute>> {
+export async function skillRoutes(tx: TransactionClient, names: readonly string[]): Promise<Map<string, SkillRoute>> {
   const out = new Map<string, SkillRoute>();
   const missing: string[] = [];
   for (const name of new Set(names)) {
@@ -64,49 +64,60 @@ function invokeEvent(p: DispatchSkillParams, route: SkillRoute): OutgoingEvent {
       idempotencyKey: p.invocationId,
       input: p.input,
       timeoutMs: p.timeoutMs ?? route.timeoutMs,
+      ...(p.heartbeatMs ? { heartbeatMs: p.heartbeatMs } : {}),
     },
     { source: p.source, tenantId: p.tenantId, correlationId: p.taskId, subject: p.invocationId, ...(p.causationId ? { causationId: p.causationId } : {}) },
   );
 }
 
 /**
- * Records first attempts of new skill invocations and emits their skill.invoke commands, routed to each skill's
- * category, in the caller's transaction (one insert for all). Returns the ones whose skill is unknown.
+ * Records attempts of skill invocations (a first attempt inserts the row, a retry resets it) and emits their
+ * skill.invoke commands, routed to each skill's category, in the caller's transaction: one statement for all.
+ * The invocation id is the idempotency key skills with outside effects must honour. Returns the ones whose skill
+ * is unknown (nothing is recorded or emitted for those).
  */
-export async function dispatchNewSkills(ctx: UnitOfWorkContext, params: DispatchSkillParams[]): Promise<{ params: DispatchSkillParams; error: ErrorInfo }[]> {
+export async function dispatchSkills(ctx: UnitOfWorkContext, params: readonly DispatchSkillParams[]): Promise<{ params: DispatchSkillParams; error: ErrorInfo }[]> {
   if (params.length === 0) return [];
   const routes = await skillRoutes(ctx.tx, params.map((p) => p.skill));
   const failures: { params: DispatchSkillParams; error: ErrorInfo }[] = [];
-  const rows: Prisma.SkillInvocationCreateManyInput[] = [];
-  const now = new Date();
+  const rows: { p: DispatchSkillParams; route: SkillRoute }[] = [];
   for (const p of params) {
     const route = routes.get(p.skill);
-    if (!route) {
-      failures.push({ params: p, error: unknownSkill(p.skill) });
-      continue;
-    }
-    rows.push({ id: p.invocationId, tenantId: p.tenantId, taskId: p.taskId, stepRunId: p.stepRunId ?? null, skill: p.skill, category: route.category, requester: p.requester, status: 'pending', attempt: p.attempt, input: json(p.input), dispatchedAt: now });
-    ctx.emit(invokeEvent(p, route));
+    if (route) rows.push({ p, route });
+    else failures.push({ params: p, error: unknownSkill(p.skill) });
   }
-  if (rows.length > 0) await ctx.tx.skillInvocation.createMany({ data: rows });
+  if (rows.length === 0) return failures;
+  const col = <T>(f: (r: { p: DispatchSkillParams; route: SkillRoute }) => T): T[] => rows.map(f);
+  await ctx.tx.$executeRaw`
+    INSERT INTO skill_invocations (id, tenant_id, task_id, step_run_id, skill, category, requester, status, attempt, input, dispatched_at)
+    SELECT v.id, v.tenant_id, v.task_id, v.step_run_id, v.skill, v.category, v.requester, 'pending', v.attempt, v.input::jsonb, now()
+      FROM unnest(${col((r) => r.p.invocationId)}::text[], ${col((r) => r.p.tenantId)}::text[], ${col((r) => r.p.taskId)}::text[], ${col((r) => r.p.stepRunId ?? null)}::text[],
+                  ${col((r) => r.p.skill)}::text[], ${col((r) => r.route.category)}::text[], ${col((r) => r.p.requester)}::text[], ${col((r) => r.p.attempt)}::int[],
+                  ${col((r) => JSON.stringify(r.p.input))}::text[]) AS v(id, tenant_id, task_id, step_run_id, skill, category, requester, attempt, input)
+    ON CONFLICT (id) DO UPDATE SET status = 'pending', attempt = EXCLUDED.attempt, input = EXCLUDED.input, started_at = NULL, completed_at = NULL,
+                                   output = NULL, error = NULL, dispatched_at = EXCLUDED.dispatched_at`;
+  for (const r of rows) ctx.emit(invokeEvent(r.p, r.route));
   return failures;
 }
 
-/**
- * Records an attempt of a skill invocation (a first one or a retry: the row is reset) and emits its skill.invoke.
- * The invocation id is the idempotency key skills with outside effects must honour.
- */
+/** First attempts of new invocations (the form the orchestrator uses for a batch of tasks). */
+export const dispatchNewSkills = dispatchSkills;
+
+/** One attempt of one invocation. */
 export async function dispatchSkill(ctx: UnitOfWorkContext, p: DispatchSkillParams): Promise<DispatchResult> {
-  const route = (await skillRoutes(ctx.tx, [p.skill])).get(p.skill);
-  if (!route) return { ok: false, error: unknownSkill(p.skill) };
-  const data = { status: 'pending' as const, attempt: p.attempt, input: json(p.input), startedAt: null, completedAt: null, output: Prisma.DbNull, error: Prisma.DbNull, dispatchedAt: new Date() };
-  await ctx.tx.skillInvocation.upsert({
-    where: { id: p.invocationId },
-    create: { id: p.invocationId, tenantId: p.tenantId, taskId: p.taskId, stepRunId: p.stepRunId ?? null, skill: p.skill, category: route.category, requester: p.requester, ...data },
-    update: data,
-  });
-  ctx.emit(invokeEvent(p, route));
-  return { ok: true };
+  const [failure] = await dispatchSkills(ctx, [p]);
+  return failure ? { ok: false, error: failure.error } : { ok: true };
+}
+
+/** Marks open invocations cancelled and tells the workers running them to stop. */
+export async function cancelSkillInvocations(ctx: UnitOfWorkContext, items: readonly { invocationId: string; tenantId: string; taskId: string; reason: string; source: string; causationId?: string }[]): Promise<void> {
+  if (items.length === 0) return;
+  await ctx.tx.$executeRaw`
+    UPDATE skill_invocations SET status = 'cancelled', completed_at = now()
+     WHERE id = ANY(${items.map((i) => i.invocationId)}::text[]) AND status IN ('pending', 'running')`;
+  for (const i of items) {
+    ctx.emit(makeEvent('skill.invocation.cancel.v1', { invocationId: i.invocationId, tenantId: i.tenantId, reason: i.reason }, { source: i.source, tenantId: i.tenantId, correlationId: i.taskId, subject: i.invocationId, ...(i.causationId ? { causationId: i.causationId } : {}) }));
+  }
 }
 
 /**

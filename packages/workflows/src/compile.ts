@@ -4,7 +4,7 @@
 import { WorkflowDefinition, type RetryPolicy, type WorkflowStepDefinition } from '@steward/contracts';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { durationMs } from './duration.js';
-import { compileCondition, compileExpression, compileTemplate, ExpressionError, type CompiledExpression, type CompiledTemplate, type References } from './expressions.js';
+import { compileCondition, compileTemplate, ExpressionError, type CompiledExpression, type CompiledTemplate, type References } from './expressions.js';
 
 export type StepKind = 'skill' | 'workflow' | 'decision' | 'wait';
 

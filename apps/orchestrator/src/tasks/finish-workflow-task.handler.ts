@@ -1,9 +1,23 @@
-import type { Envelope, WorkflowRunCompletedV1, WorkflowRunFailedV1 } from '@steward/contracts';
+import type { Envelope, WorkflowRunCancelledV1, WorkflowRunCompletedV1, WorkflowRunFailedV1 } from '@steward/contracts';
 import type { UnitOfWorkContext } from '@steward/state';
-import { completeTask, failTask } from './task-lifecycle.js';
+import { cancelTask, completeTask, failTask } from './task-lifecycle.js';
 
-/** The workflow run behind a task ended: the task ends the same way. */
-export async function finishWorkflowTask(ctx: UnitOfWorkContext, event: Envelope<WorkflowRunCompletedV1> | Envelope<WorkflowRunFailedV1>, kind: 'completed' | 'failed'): Promise<void> {
-  if (kind === 'completed') return completeTask(ctx, event.tenantid, event.data.taskId, (event.data as WorkflowRunCompletedV1).output, event.id);
-  return failTask(ctx, event.tenantid, event.data.taskId, (event.data as WorkflowRunFailedV1).error, event.id);
+export type WorkflowRunEnded =
+  | { key: 'workflow.run.completed.v1'; envelope: Envelope<WorkflowRunCompletedV1> }
+  | { key: 'workflow.run.failed.v1'; envelope: Envelope<WorkflowRunFailedV1> }
+  | { key: 'workflow.run.cancelled.v1'; envelope: Envelope<WorkflowRunCancelledV1> };
+
+/** The root workflow run behind a task ended: the task ends the same way (child runs belong to their parent). */
+export async function finishWorkflowTask(ctx: UnitOfWorkContext, e: WorkflowRunEnded): Promise<void> {
+  const { envelope } = e;
+  if (envelope.data.parentRunId) return;
+  const { tenantid, id } = envelope;
+  switch (e.key) {
+    case 'workflow.run.completed.v1':
+      return completeTask(ctx, tenantid, e.envelope.data.taskId, e.envelope.data.output, id);
+    case 'workflow.run.failed.v1':
+      return failTask(ctx, tenantid, e.envelope.data.taskId, e.envelope.data.error, id);
+    case 'workflow.run.cancelled.v1':
+      return cancelTask(ctx, tenantid, e.envelope.data.taskId, e.envelope.data.reason, id);
+  }
 }

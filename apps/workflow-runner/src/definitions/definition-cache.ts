@@ -1,23 +1,55 @@
-import { WorkflowDefinition } from '@steward/contracts';
 import type { TransactionClient } from '@steward/state';
+import { compileDefinition, SYSTEM_TENANT, type CompiledWorkflow } from '@steward/workflows';
 
-/** Parsed definitions by row id: a definition is immutable once a run uses it, so it never needs re-reading. */
-const parsed = new Map<string, WorkflowDefinition | null>();
+/**
+ * Compiled definitions by row id and hash. A run pins its definition row, and a row is immutable once a run uses
+ * it, so a compiled definition never needs re-reading; the hash guards the window before first use.
+ */
+const compiled = new Map<string, CompiledWorkflow>();
+const MAX_CACHED = 5_000;
 
-/** The parsed definition of a row (null when the stored document is not valid), parsed once per process. */
-export function parseDefinitionRow(row: { id: string; definition: unknown }): WorkflowDefinition | null {
-  if (parsed.has(row.id)) return parsed.get(row.id)!;
-  const r = WorkflowDefinition.safeParse(row.definition);
-  if (parsed.size > 10_000) parsed.clear();
-  parsed.set(row.id, r.success ? r.data : null);
-  return r.success ? r.data : null;
+function compileRow(row: { id: string; hash: string; definition: unknown }): CompiledWorkflow {
+  const key = `${row.id}:${row.hash}`;
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  const r = compileDefinition(row.definition);
+  if (!r.ok) throw new Error(`stored definition ${row.id} does not compile: ${r.issues.map((i) => i.message).join('; ')}`);
+  if (compiled.size >= MAX_CACHED) compiled.clear();
+  compiled.set(key, r.workflow);
+  return r.workflow;
 }
 
-/** The parsed definition a run is pinned to. */
-export async function pinnedDefinition(tx: TransactionClient, definitionId: string): Promise<WorkflowDefinition> {
-  const hit = parsed.get(definitionId);
+const byId = new Map<string, string>();
+
+/** The compiled definition a run is pinned to. */
+export async function compiledDefinition(tx: TransactionClient, definitionId: string): Promise<CompiledWorkflow> {
+  const hash = byId.get(definitionId);
+  const hit = hash && compiled.get(`${definitionId}:${hash}`);
   if (hit) return hit;
-  const def = parseDefinitionRow(await tx.workflowDefinition.findUniqueOrThrow({ where: { id: definitionId }, select: { id: true, definition: true } }));
-  if (!def) throw new Error(`definition ${definitionId} is not valid`);
-  return def;
+  const row = await tx.workflowDefinition.findUniqueOrThrow({ where: { id: definitionId }, select: { id: true, hash: true, definition: true } });
+  byId.set(row.id, row.hash);
+  return compileRow(row);
+}
+
+/**
+ * The definition a new run of `name` (at `version`, or the highest) pins, the tenant's own before the shared one;
+ * undefined when there is none or it no longer compiles.
+ */
+export async function resolveDefinition(tx: TransactionClient, tenantId: string, name: string, version?: number): Promise<{ id: string; def: CompiledWorkflow } | undefined> {
+  const rows = await tx.workflowDefinition.findMany({
+    where: { name, tenantId: { in: [tenantId, SYSTEM_TENANT] }, ...(version ? { version } : {}) },
+    select: { id: true, tenantId: true, version: true, hash: true, definition: true, firstUsedAt: true },
+    orderBy: { version: 'desc' },
+  });
+  const top = rows[0]?.version;
+  const row = rows.find((r) => r.version === top && r.tenantId === tenantId) ?? rows.find((r) => r.version === top);
+  if (!row) return undefined;
+  try {
+    const def = compileRow(row);
+    if (!row.firstUsedAt) await tx.workflowDefinition.updateMany({ where: { id: row.id, firstUsedAt: null }, data: { firstUsedAt: new Date() } });
+    byId.set(row.id, row.hash);
+    return { id: row.id, def };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,51 @@
+import type { Envelope, SkillInvocationCompletedV1, SkillInvocationFailedV1, SkillInvocationProgressV1 } from '@steward/contracts';
+import { acceptSkillResults, type UnitOfWorkContext } from '@steward/state';
+import { RunBatch, type EngineConfig } from '../engine/run-batch.js';
+
+export type SkillResultEvent =
+  | { key: 'skill.invocation.completed.v1'; envelope: Envelope<SkillInvocationCompletedV1> }
+  | { key: 'skill.invocation.failed.v1'; envelope: Envelope<SkillInvocationFailedV1> }
+  | { key: 'skill.invocation.started.v1'; envelope: Envelope<SkillInvocationProgressV1> }
+  | { key: 'skill.invocation.heartbeat.v1'; envelope: Envelope<SkillInvocationProgressV1> };
+
+/**
+ * Results and progress of step runs' skills. A result counts only for the step run's current attempt while it is
+ * open (fencing): a late or repeated result of an older attempt changes nothing. Then the runs advance.
+ */
+export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineConfig, events: SkillResultEvent[]): Promise<void> {
+  const mine = events.filter((e) => e.envelope.data.stepRunId);
+  if (mine.length === 0) return;
+  const results: Parameters<typeof acceptSkillResults>[1] = [];
+  for (const e of mine) {
+    if (e.key === 'skill.invocation.completed.v1') results.push({ kind: 'completed', ...e.envelope.data });
+    else if (e.key === 'skill.invocation.failed.v1') results.push({ kind: 'failed', ...e.envelope.data });
+  }
+  const accepted = await acceptSkillResults(ctx.tx, results);
+  const stepIds = [...new Set(mine.map((e) => e.envelope.data.stepRunId!))];
+  const runIds = (await ctx.tx.stepRun.findMany({ where: { id: { in: stepIds } }, select: { runId: true } })).map((s) => s.runId);
+  const batch = new RunBatch(ctx, config, mine[0]!.envelope.id);
+  await batch.load(runIds);
+  for (const e of mine) {
+    const d = e.envelope.data;
+    const found = batch.findStep(d.stepRunId!);
+    if (!found) continue;
+    const { run, row } = found;
+    const current = row.attempt === d.attempt && (row.status === 'scheduled' || row.status === 'running');
+    if (!current) continue;
+    switch (e.key) {
+      case 'skill.invocation.started.v1':
+      case 'skill.invocation.heartbeat.v1': {
+        const hb = batch.stepDef(run, row).heartbeatTimeoutMs;
+        batch.markRunning(run, row, hb, e.key === 'skill.invocation.started.v1');
+        break;
+      }
+      case 'skill.invocation.completed.v1':
+        if (accepted.has(d.invocationId)) await batch.completeStep(run, row, e.envelope.data.output);
+        break;
+      case 'skill.invocation.failed.v1':
+        if (accepted.has(d.invocationId)) await batch.failAttempt(run, row, e.envelope.data.error);
+        break;
+    }
+  }
+  await batch.flush();
+}

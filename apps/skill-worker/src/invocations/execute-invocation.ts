@@ -1,27 +1,74 @@
+import { hostname } from 'node:os';
 import { deterministicId, makeEvent, type Envelope, type ErrorInfo, type SkillInvokeV1 } from '@steward/contracts';
-import type { Bus } from '@steward/bus';
+import { silentLogger, type Bus, type Logger } from '@steward/bus';
 import { z } from 'zod';
 import { SkillError, type CodeSkill } from '../skills/skill.js';
+import type { CancellationSource } from './cancellations.js';
 
 const SOURCE = 'steward/skill-worker';
+
+/** This process, as named in progress events. */
+export const defaultWorkerId = (): string => `${hostname()}-${process.pid}`;
+
+export interface ExecuteOptions {
+  /** Stable id of this worker, reported in started and heartbeat events. */
+  workerId?: string;
+  /** Without it the invocation cannot be cancelled. */
+  cancellations?: CancellationSource;
+  log?: Logger;
+}
+
+type Outcome = { ok: true; output: unknown } | { ok: false; error: ErrorInfo };
+
+/** Reports progress; never throws: a lost report must not fail the skill. */
+interface Progress {
+  everyMs: number;
+  started(): Promise<void>;
+  heartbeat(): Promise<void>;
+}
+
+const cancelledError = (reason: string): ErrorInfo => ({ code: 'cancelled', message: `cancelled: ${reason}`, retryable: false });
 
 /**
  * Runs one invocation attempt and publishes its result (awaiting JetStream's ack) before the command is acked.
  * The result's event id is derived from invocation + attempt: a re-run after a crash publishes a duplicate that
- * JetStream drops, and the requester's fencing ignores anything older.
+ * JetStream drops, and the requester's fencing ignores anything older. So is the id of `started`; heartbeats
+ * (asked for with heartbeatMs) get fresh ids. A cancelled invocation is not run, or is aborted, and fails with `cancelled`.
  */
-export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, CodeSkill>, event: Envelope<SkillInvokeV1>): Promise<'completed' | 'failed'> {
+export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, CodeSkill>, event: Envelope<SkillInvokeV1>, opts: ExecuteOptions = {}): Promise<'completed' | 'failed'> {
   const d = event.data;
+  const log = opts.log ?? silentLogger;
   const started = performance.now();
-  let outcome: { ok: true; output: unknown } | { ok: false; error: ErrorInfo };
+  const ref = { invocationId: d.invocationId, taskId: d.taskId, ...(d.stepRunId ? { stepRunId: d.stepRunId } : {}), requester: d.requester, attempt: d.attempt };
+  const ctx = { source: SOURCE, tenantId: d.tenantId, correlationId: d.taskId, subject: d.invocationId, causationId: event.id, ...(event.traceparent ? { traceparent: event.traceparent } : {}) };
+  let outcome: Outcome;
   const skill = skills.get(d.skill);
-  if (!skill) {
+  const cancelled = opts.cancellations?.reasonFor(d.tenantId, d.invocationId);
+  if (cancelled !== undefined) {
+    outcome = { ok: false, error: cancelledError(cancelled) };
+  } else if (!skill) {
     outcome = { ok: false, error: { code: 'unknown_skill', message: `this worker has no skill "${d.skill}"`, retryable: false } };
   } else {
-    outcome = await run(skill, d);
+    let progress: Progress | undefined;
+    if (d.heartbeatMs !== undefined) {
+      const data = { ...ref, worker: opts.workerId ?? defaultWorkerId() };
+      const report = async (key: 'skill.invocation.started.v1' | 'skill.invocation.heartbeat.v1', id?: string): Promise<void> => {
+        try {
+          await bus.publish(makeEvent(key, data, { ...ctx, ...(id ? { id } : {}) }));
+        } catch (err) {
+          log.warn({ err, invocationId: d.invocationId, type: key }, 'progress report failed; the skill goes on');
+        }
+      };
+      progress = {
+        everyMs: d.heartbeatMs,
+        started: () => report('skill.invocation.started.v1', deterministicId(d.invocationId, String(d.attempt), 'started')),
+        heartbeat: () => report('skill.invocation.heartbeat.v1'),
+      };
+    }
+    outcome = await run(skill, d, progress, opts.cancellations);
   }
-  const base = { invocationId: d.invocationId, taskId: d.taskId, ...(d.stepRunId ? { stepRunId: d.stepRunId } : {}), requester: d.requester, attempt: d.attempt, durationMs: performance.now() - started };
-  const meta = { source: SOURCE, tenantId: d.tenantId, correlationId: d.taskId, subject: d.invocationId, causationId: event.id, id: deterministicId(d.invocationId, String(d.attempt), 'result'), ...(event.traceparent ? { traceparent: event.traceparent } : {}) };
+  const base = { ...ref, durationMs: performance.now() - started };
+  const meta = { ...ctx, id: deterministicId(d.invocationId, String(d.attempt), 'result') };
   if (outcome.ok) {
     await bus.publish(makeEvent('skill.invocation.completed.v1', { ...base, output: outcome.output }, meta));
     return 'completed';
@@ -30,28 +77,55 @@ export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, Co
   return 'failed';
 }
 
-async function run(skill: CodeSkill, d: SkillInvokeV1): Promise<{ ok: true; output: unknown } | { ok: false; error: ErrorInfo }> {
+type Halt = { kind: 'timeout' } | { kind: 'cancelled'; reason: string };
+const HALTED = Symbol('halted');
+
+async function run(skill: CodeSkill, d: SkillInvokeV1, progress: Progress | undefined, cancellations: CancellationSource | undefined): Promise<Outcome> {
   const input = skill.input.safeParse(d.input);
   if (!input.success) return { ok: false, error: { code: 'invalid_input', message: `input does not match ${skill.name}'s schema`, retryable: false, details: z.treeifyError(input.error) } };
-  const controller = new AbortController();
   const timeoutMs = Math.min(d.timeoutMs, skill.timeoutMs);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new Error('timeout'));
-      resolve('timeout');
-    }, timeoutMs);
-  });
+  const halted = (h: Halt): Outcome =>
+    h.kind === 'timeout' ? { ok: false, error: { code: 'timeout', message: `${skill.name} did not finish within ${timeoutMs} ms`, retryable: true } } : { ok: false, error: cancelledError(h.reason) };
+
+  if (progress) await progress.started();
+  // Timeout and cancel settle `stopped` first and abort the skill after, so the race reports them at once even for
+  // a skill that ignores its signal.
+  const controller = new AbortController();
+  const state: { halt?: Halt } = {};
+  let settle!: (v: typeof HALTED) => void;
+  const stopped = new Promise<typeof HALTED>((resolve) => (settle = resolve));
+  const stop = (h: Halt): void => {
+    if (state.halt) return;
+    state.halt = h;
+    settle(HALTED);
+    controller.abort(new Error(h.kind === 'timeout' ? 'timeout' : `cancelled: ${h.reason}`));
+  };
+  // Registered after `started` went out: a cancel heard meanwhile fires at once, and the skill is not started.
+  const unlisten = cancellations?.onCancel(d.tenantId, d.invocationId, (reason) => stop({ kind: 'cancelled', reason }));
+  if (state.halt) return halted(state.halt);
+  const timer = setTimeout(() => stop({ kind: 'timeout' }), timeoutMs);
+  let beating: Promise<void> | undefined;
+  const beat = progress
+    ? setInterval(() => {
+        // One report at a time: a slow publish skips beats instead of piling them up.
+        beating ??= progress.heartbeat().finally(() => (beating = undefined));
+      }, progress.everyMs)
+    : undefined;
   try {
-    const result = await Promise.race([skill.run(input.data, { idempotencyKey: d.idempotencyKey, attempt: d.attempt, signal: controller.signal }), timedOut]);
-    if (result === 'timeout') return { ok: false, error: { code: 'timeout', message: `${skill.name} did not finish within ${timeoutMs} ms`, retryable: true } };
+    const result = await Promise.race([skill.run(input.data, { idempotencyKey: d.idempotencyKey, attempt: d.attempt, signal: controller.signal }), stopped]);
+    if (state.halt) return halted(state.halt);
     const output = skill.output.safeParse(result);
     if (!output.success) return { ok: false, error: { code: 'invalid_output', message: `${skill.name} returned output that does not match its schema`, retryable: false, details: z.treeifyError(output.error) } };
     return { ok: true, output: output.data };
   } catch (err) {
+    if (state.halt) return halted(state.halt);
     if (err instanceof SkillError) return { ok: false, error: { code: err.code, message: err.message, retryable: err.retryable } };
     return { ok: false, error: { code: 'skill_error', message: err instanceof Error ? err.message : String(err), retryable: true } };
   } finally {
     clearTimeout(timer);
+    clearInterval(beat);
+    unlisten?.();
+    // A heartbeat still in flight lands before the result, never after it.
+    await beating;
   }
 }

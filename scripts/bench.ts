@@ -7,7 +7,10 @@
 //
 // Workloads mirror ../shared/peers (DBOS, BullMQ): W1_single_step (N=5000, C lanes each submit a one-skill task
 // and await it), W2_three_step (N=2000, the three-step workflow bench.three-step), W3_low_load (200 tasks one at
-// a time); plus open_loop (a fixed arrival rate: latency under steady load).
+// a time); plus open_loop (a fixed arrival rate: latency under steady load), W4_fan_out (bench.fan-out: ten echo
+// steps side by side via for_each, then a gathering step) and W5_workflow_low_load (bench.three-step one at a time,
+// with the per-step overhead: the median time between consecutive step completions of a run, i.e. one step's
+// scheduling, dispatch, execution of a no-op skill and result handling).
 import { connect } from '@nats-io/transport-node';
 import { Agent, request } from 'undici';
 import { readFileSync } from 'node:fs';
@@ -18,7 +21,8 @@ const Args = z.object({
   url: z.string().default(process.env.STEWARD_URL ?? 'http://127.0.0.1:8080'),
   nats: z.string().default(process.env.NATS_URL ?? 'nats://127.0.0.1:4222'),
   namespace: z.string().default(process.env.NATS_NAMESPACE ?? ''),
-  workloads: z.string().default('W1,W2,W3,open'),
+  workloads: z.string().default('W1,W2,W3,open,W4,W5'),
+  nFanOut: z.coerce.number().int().positive().default(500),
   n: z.coerce.number().int().positive().default(5000),
   nWorkflow: z.coerce.number().int().positive().default(2000),
   nSerial: z.coerce.number().int().positive().default(200),
@@ -35,7 +39,7 @@ const nc = await connect({ servers: args.nats, name: 'steward-bench' });
 const prefix = args.namespace ? `${args.namespace}.` : '';
 
 /** When each task's events were seen on the bus, by task id. */
-const seen = new Map<string, Partial<Record<'submitted' | 'started' | 'skill' | 'completed', number>> & { output?: unknown }>();
+const seen = new Map<string, Partial<Record<'submitted' | 'started' | 'skill' | 'completed', number>> & { output?: unknown; steps?: number[] }>();
 const waiters = new Map<string, () => void>();
 const stageOf: Record<string, 'submitted' | 'started' | 'skill' | 'completed' | undefined> = {
   'steward.task.submitted.v1': 'submitted',
@@ -48,6 +52,12 @@ void (async () => {
   for await (const m of sub) {
     const t = performance.now();
     const e = m.json<{ type: string; correlationid: string; data: { output?: unknown } }>();
+    if (e.type === 'steward.step.run.completed.v1') {
+      const rec = seen.get(e.correlationid) ?? {};
+      (rec.steps ??= []).push(t);
+      seen.set(e.correlationid, rec);
+      continue;
+    }
     const stage = stageOf[e.type];
     if (!stage) continue;
     const rec = seen.get(e.correlationid) ?? {};
@@ -65,8 +75,10 @@ interface Sample {
   ok: boolean;
 }
 
-/** Submits task i and waits for its completion; ok when the output carries `{ ok: true, i }` back. */
-async function runTask(body: string, i: number): Promise<Sample> {
+const echoes = (out: unknown, i: number) => (out as { ok?: unknown; i?: unknown } | undefined)?.ok === true && (out as { i?: unknown }).i === i;
+
+/** Submits task i and waits for its completion; ok when `check` accepts its output (by default `{ ok: true, i }` back). */
+async function runTask(body: string, i: number, check: (output: unknown, i: number) => boolean = echoes): Promise<Sample> {
   const t0 = performance.now();
   const res = await request(`${args.url}/v1/tasks`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
   const { taskId } = (await res.body.json()) as { taskId: string };
@@ -74,8 +86,7 @@ async function runTask(body: string, i: number): Promise<Sample> {
   if (seen.get(taskId)?.completed === undefined) await new Promise<void>((resolve) => waiters.set(taskId, resolve));
   waiters.delete(taskId);
   const rec = seen.get(taskId)!;
-  const out = rec.output as { ok?: unknown; i?: unknown } | undefined;
-  return { taskId, t0, done: rec.completed!, ok: out?.ok === true && out.i === i };
+  return { taskId, t0, done: rec.completed!, ok: check(rec.output, i) };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
@@ -87,7 +98,7 @@ function cpuSnap() {
   return { busy: total - idle, total };
 }
 
-function report(workload: string, samples: Sample[], wallMs: number, extra: Record<string, unknown>, stages: boolean, cpu0: ReturnType<typeof cpuSnap>) {
+function report(workload: string, samples: Sample[], wallMs: number, extra: Record<string, unknown>, stages: boolean, cpu0: ReturnType<typeof cpuSnap>, perStep = false) {
   const cpu1 = cpuSnap();
   const lat = samples.map((s) => s.done - s.t0).sort((a, b) => a - b);
   const out: Record<string, unknown> = {
@@ -121,6 +132,15 @@ function report(workload: string, samples: Sample[], wallMs: number, extra: Reco
     out.stages_p50_ms = Object.fromEntries(Object.entries(med).map(([k, v]) => [k, +v.toFixed(2)]));
     out.stages_share = Object.fromEntries(Object.entries(med).map(([k, v]) => [k, `${((v / total) * 100).toFixed(0)}%`]));
   }
+  if (perStep) {
+    // One step's round trip: from a step's completion to the next one's, within each (sequential) run.
+    const gaps = samples.flatMap((s) => {
+      const t = (seen.get(s.taskId)?.steps ?? []).sort((a, b) => a - b);
+      return t.slice(1).map((x, k) => x - t[k]!);
+    });
+    gaps.sort((a, b) => a - b);
+    out.per_step_overhead_ms = { p50: +pct(gaps, 50).toFixed(2), p95: +pct(gaps, 95).toFixed(2), p99: +pct(gaps, 99).toFixed(2), n: gaps.length };
+  }
   if (workload !== 'warmup') {
     console.log(args.json ? JSON.stringify(out) : out);
     results.push(out);
@@ -129,7 +149,7 @@ function report(workload: string, samples: Sample[], wallMs: number, extra: Reco
   return out;
 }
 
-async function closedLoop(workload: string, body: (i: number) => string, n: number, conc: number, stages: boolean) {
+async function closedLoop(workload: string, body: (i: number) => string, n: number, conc: number, stages: boolean, opts: { check?: (output: unknown, i: number) => boolean; perStep?: boolean } = {}) {
   const samples: Sample[] = [];
   let next = 0;
   const cpu0 = cpuSnap();
@@ -138,11 +158,11 @@ async function closedLoop(workload: string, body: (i: number) => string, n: numb
     Array.from({ length: Math.min(conc, n) }, async () => {
       while (next < n) {
         const i = next++;
-        samples.push(await runTask(body(i), i));
+        samples.push(await runTask(body(i), i, opts.check));
       }
     }),
   );
-  return report(workload, samples, performance.now() - t0, { mode: 'closed', concurrency: conc }, stages, cpu0);
+  return report(workload, samples, performance.now() - t0, { mode: 'closed', concurrency: conc }, stages, cpu0, opts.perStep);
 }
 
 async function openLoop(rate: number, seconds: number) {
@@ -162,6 +182,8 @@ async function openLoop(rate: number, seconds: number) {
 
 const skillBody = (i: number) => JSON.stringify({ skill: 'echo', input: { ok: true, i } });
 const workflowBody = (i: number) => JSON.stringify({ workflow: 'bench.three-step', input: { ok: true, i } });
+const fanOutBody = (i: number) => JSON.stringify({ workflow: 'bench.fan-out', input: { items: Array.from({ length: 10 }, (_, k) => ({ k, i })) } });
+const gatheredTen = (out: unknown) => (out as { count?: unknown } | undefined)?.count === 10;
 const concs = args.conc.split(',').map(Number);
 const workloads = new Set(args.workloads.split(','));
 const results: Record<string, unknown>[] = [];
@@ -172,6 +194,8 @@ if (workloads.has('W1')) for (const c of concs) await closedLoop('W1_single_step
 if (workloads.has('W2')) for (const c of concs) await closedLoop('W2_three_step', workflowBody, args.nWorkflow, c, false);
 if (workloads.has('W3')) await closedLoop('W3_low_load', skillBody, args.nSerial, 1, true);
 if (workloads.has('open')) await openLoop(args.rate, args.seconds);
+if (workloads.has('W4')) for (const c of [16, 64]) await closedLoop('W4_fan_out', fanOutBody, args.nFanOut, c, false, { check: gatheredTen });
+if (workloads.has('W5')) await closedLoop('W5_workflow_low_load', workflowBody, args.nSerial, 1, false, { perStep: true });
 
 sub.unsubscribe();
 await nc.drain();

@@ -83,11 +83,18 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
    * should act on them set-wise; wrap a per-event function in `each`. A failed batch is retried one by one.
    */
   async consumeIdempotent<K extends EventKey>(
-    spec: Omit<ConsumerSpec<K>, 'handle' | 'handleBatch'> & { handle: (ctx: UnitOfWorkContext, events: HandlerEvent<K>[]) => Promise<void> },
+    spec: Omit<ConsumerSpec<K>, 'handle' | 'handleBatch'> & {
+      handle: (ctx: UnitOfWorkContext, events: HandlerEvent<K>[]) => Promise<void>;
+      /**
+       * false: no inbox record, one statement less per batch. Only for handlers idempotent by the state they check
+       * (fencing on attempts and statuses, inserts that skip existing rows), so that a redelivery changes nothing.
+       */
+      inbox?: boolean;
+    },
   ): Promise<void> {
-    const { handle, ...rest } = spec;
+    const { handle, inbox = true, ...rest } = spec;
     const runBatch = (events: HandlerEvent<K>[]) =>
-      this.uow.runBatch(
+      !inbox ? this.uow.transaction((ctx) => handle(ctx, dedupe(events))) : this.uow.runBatch(
         spec.durable,
         events.map((e) => e.envelope.id),
         async (ctx, fresh) => {
@@ -141,6 +148,12 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     })();
     return this.shuttingDown;
   }
+}
+
+/** Drops repeats of an event within a batch (a redelivery can sit beside the original). */
+function dedupe<E extends { envelope: { id: string } }>(events: E[]): E[] {
+  const seen = new Set<string>();
+  return events.filter((e) => !seen.has(e.envelope.id) && seen.add(e.envelope.id));
 }
 
 /** Adapts a per-event handler to consumeIdempotent's batch shape (events run one after another, one transaction). */

@@ -54,6 +54,8 @@ export interface CompiledWorkflow {
 export interface DefinitionIssue {
   /** Where in the document: e.g. ['stages', 0, 'steps', 2, 'with', 'path']. */
   path: (string | number)[];
+  /** What kind of problem: schema, duplicate_step, unknown_dependency, cycle, expression, unknown_reference, undeclared_input, inputs_schema, unknown_skill, missing_input, unknown_workflow, decision. */
+  code: string;
   /** The offending step's id, when the issue is about a step. */
   step?: string;
   message: string;
@@ -89,7 +91,7 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
       ok: false,
       issues: parsed.error.issues.map((i) => {
         const step = stepAt(doc, i.path as (string | number)[]);
-        return { path: i.path as (string | number)[], ...(step ? { step } : {}), message: step ? `step ${step}: ${i.message}` : i.message };
+        return { path: i.path as (string | number)[], ...(step ? { step } : {}), code: 'schema', message: step ? `step ${step}: ${i.message}` : i.message };
       }),
     };
   }
@@ -106,7 +108,7 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
     let previousStep: string | undefined;
     stage.steps.forEach((def, i) => {
       const path = basePath(si, i);
-      if (seen.has(def.id)) issues.push({ path: [...path, 'id'], step: def.id, message: `step ${def.id}: duplicate step id` });
+      if (seen.has(def.id)) issues.push({ path: [...path, 'id'], step: def.id, code: 'duplicate_step', message: `step ${def.id}: duplicate step id` });
       seen.add(def.id);
       const deps = new Set<string>(stage.parallel || !previousStep ? previousStage : [previousStep]);
       located.push({ def, path, deps });
@@ -118,15 +120,15 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
   const lastStage = previousStage;
   for (const s of located) {
     (s.def.depends_on ?? []).forEach((d, j) => {
-      if (d === s.def.id) issues.push({ path: [...s.path, 'depends_on', j], step: s.def.id, message: `step ${s.def.id} depends on itself` });
-      else if (!seen.has(d)) issues.push({ path: [...s.path, 'depends_on', j], step: s.def.id, message: `step ${s.def.id} depends on unknown step ${d}` });
+      if (d === s.def.id) issues.push({ path: [...s.path, 'depends_on', j], step: s.def.id, code: 'unknown_dependency', message: `step ${s.def.id} depends on itself` });
+      else if (!seen.has(d)) issues.push({ path: [...s.path, 'depends_on', j], step: s.def.id, code: 'unknown_dependency', message: `step ${s.def.id} depends on unknown step ${d}` });
       else s.deps.add(d);
     });
   }
   const order = topologicalOrder(located.map((s) => ({ id: s.def.id, deps: [...s.deps] })));
   if (!order.ok) {
     const s = located.find((x) => x.def.id === order.cycle[0])!;
-    issues.push({ path: [...s.path, 'depends_on'], step: s.def.id, message: `steps ${order.cycle.join(' → ')} → ${order.cycle[0]} form a cycle` });
+    issues.push({ path: [...s.path, 'depends_on'], step: s.def.id, code: 'cycle', message: `steps ${order.cycle.join(' → ')} → ${order.cycle[0]} form a cycle` });
     return { ok: false, issues };
   }
   if (issues.length > 0) return { ok: false, issues };
@@ -149,27 +151,27 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
     try {
       inputSchema = ajv.compile(doc.inputs);
     } catch (err) {
-      issues.push({ path: ['inputs'], message: `inputs is not a valid JSON Schema: ${(err as Error).message}` });
+      issues.push({ path: ['inputs'], code: 'inputs_schema', message: `inputs is not a valid JSON Schema: ${(err as Error).message}` });
     }
   }
 
   const checkRefs = (refs: References, step: string | undefined, path: (string | number)[], allowItem: boolean) => {
     const who = step ? `step ${step}` : 'outputs';
     for (const name of refs.inputs) {
-      if (declaredInputs && !declaredInputs.has(name)) issues.push({ path, ...(step ? { step } : {}), message: `${who} reads inputs.${name}, which inputs does not declare` });
+      if (declaredInputs && !declaredInputs.has(name)) issues.push({ path, ...(step ? { step } : {}), code: 'undeclared_input', message: `${who} reads inputs.${name}, which inputs does not declare` });
     }
     for (const s of refs.steps) {
-      if (!byIdLocated.has(s)) issues.push({ path, ...(step ? { step } : {}), message: `${who} reads steps.${s}: there is no such step` });
-      else if (step && !ancestors.get(step)!.has(s)) issues.push({ path, step, message: `${who} reads steps.${s}, which does not run before it (add it to depends_on)` });
+      if (!byIdLocated.has(s)) issues.push({ path, ...(step ? { step } : {}), code: 'unknown_reference', message: `${who} reads steps.${s}: there is no such step` });
+      else if (step && !ancestors.get(step)!.has(s)) issues.push({ path, step, code: 'unknown_reference', message: `${who} reads steps.${s}, which does not run before it (add it to depends_on)` });
     }
-    if (refs.item && !allowItem) issues.push({ path, ...(step ? { step } : {}), message: `${who} reads item/index outside for_each` });
+    if (refs.item && !allowItem) issues.push({ path, ...(step ? { step } : {}), code: 'unknown_reference', message: `${who} reads item/index outside for_each` });
   };
   const expr = <T>(step: string | undefined, path: (string | number)[], make: () => T): T | undefined => {
     try {
       return make();
     } catch (err) {
       if (!(err instanceof ExpressionError)) throw err;
-      issues.push({ path, ...(step ? { step } : {}), message: step ? `step ${step}: ${err.message}` : err.message });
+      issues.push({ path, ...(step ? { step } : {}), code: 'expression', message: step ? `step ${step}: ${err.message}` : err.message });
       return undefined;
     }
   };
@@ -183,7 +185,7 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
       const w = expr(id, [...path, 'when'], () => compileCondition(def.when!));
       if (w) {
         checkRefs(w.refs, id, [...path, 'when'], false);
-        if (w.type !== 'bool' && w.type !== 'dyn') issues.push({ path: [...path, 'when'], step: id, message: `step ${id}: when must be a condition (true/false), not ${w.type}` });
+        if (w.type !== 'bool' && w.type !== 'dyn') issues.push({ path: [...path, 'when'], step: id, code: 'expression', message: `step ${id}: when must be a condition (true/false), not ${w.type}` });
         step.when = w;
       }
     }
@@ -191,7 +193,7 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
       const items = expr(id, [...path, 'for_each', 'items'], () => compileCondition(def.for_each!.items));
       if (items) {
         checkRefs(items.refs, id, [...path, 'for_each', 'items'], false);
-        if (!['list', 'dyn'].some((t) => items.type === t || items.type.startsWith('list'))) issues.push({ path: [...path, 'for_each', 'items'], step: id, message: `step ${id}: for_each.items must be a list, not ${items.type}` });
+        if (!['list', 'dyn'].some((t) => items.type === t || items.type.startsWith('list'))) issues.push({ path: [...path, 'for_each', 'items'], step: id, code: 'expression', message: `step ${id}: for_each.items must be a list, not ${items.type}` });
         step.forEach = { items, concurrency: def.for_each.concurrency };
       }
     }
@@ -208,21 +210,21 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
     if (def.skill) {
       step.skill = def.skill;
       const known = world.skills?.get(def.skill);
-      if (world.skills && !known) issues.push({ path: [...path, 'skill'], step: id, message: `step ${id} uses unknown skill ${def.skill}` });
+      if (world.skills && !known) issues.push({ path: [...path, 'skill'], step: id, code: 'unknown_skill', message: `step ${id} uses unknown skill ${def.skill}` });
       if (known && def.with && typeof def.with === 'object') {
         for (const field of known.required) {
-          if (!(field in def.with)) issues.push({ path: [...path, 'with'], step: id, message: `step ${id}: skill ${def.skill} requires input ${field}, which with does not give` });
+          if (!(field in def.with)) issues.push({ path: [...path, 'with'], step: id, code: 'missing_input', message: `step ${id}: skill ${def.skill} requires input ${field}, which with does not give` });
         }
       }
     } else if (def.workflow) {
       step.workflow = { name: def.workflow.name, ...(def.workflow.version ? { version: def.workflow.version } : {}) };
-      if (def.workflow.name === doc.name) issues.push({ path: [...path, 'workflow'], step: id, message: `step ${id}: a workflow cannot run itself as a child` });
-      else if (world.workflows && !world.workflows.has(def.workflow.name)) issues.push({ path: [...path, 'workflow', 'name'], step: id, message: `step ${id} runs unknown workflow ${def.workflow.name}` });
+      if (def.workflow.name === doc.name) issues.push({ path: [...path, 'workflow'], step: id, code: 'unknown_workflow', message: `step ${id}: a workflow cannot run itself as a child` });
+      else if (world.workflows && !world.workflows.has(def.workflow.name)) issues.push({ path: [...path, 'workflow', 'name'], step: id, code: 'unknown_workflow', message: `step ${id} runs unknown workflow ${def.workflow.name}` });
     } else if (def.decision) {
       const d = def.decision;
       const ids = new Set(d.options.map((o) => o.id));
-      if (ids.size !== d.options.length) issues.push({ path: [...path, 'decision', 'options'], step: id, message: `step ${id}: decision option ids must be unique` });
-      if (d.fallback && !ids.has(d.fallback)) issues.push({ path: [...path, 'decision', 'fallback'], step: id, message: `step ${id}: fallback ${d.fallback} is not one of the options` });
+      if (ids.size !== d.options.length) issues.push({ path: [...path, 'decision', 'options'], step: id, code: 'decision', message: `step ${id}: decision option ids must be unique` });
+      if (d.fallback && !ids.has(d.fallback)) issues.push({ path: [...path, 'decision', 'fallback'], step: id, code: 'decision', message: `step ${id}: fallback ${d.fallback} is not one of the options` });
       const proposal = d.proposal === undefined ? undefined : expr(id, [...path, 'decision', 'proposal'], () => compileTemplate(d.proposal));
       const context = d.context === undefined ? undefined : expr(id, [...path, 'decision', 'context'], () => compileTemplate(d.context));
       if (proposal) checkRefs(proposal.refs, id, [...path, 'decision', 'proposal'], false);

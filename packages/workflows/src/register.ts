@@ -64,11 +64,13 @@ export interface DirectoryReport {
   registered: string[];
   unchanged: string[];
   refused: { file: string; reason: string }[];
+  /** Registered although they name skills no worker has registered yet (workers deploy on their own). */
+  waitingForSkills: { file: string; skills: string[] }[];
 }
 
 /** Registers every `*.yaml`, `*.yml` and `*.json` definition in a directory as shared (system) definitions. */
 export async function registerDefinitionsFromDir(prisma: PrismaClient, dir: string): Promise<DirectoryReport> {
-  const report: DirectoryReport = { registered: [], unchanged: [], refused: [] };
+  const report: DirectoryReport = { registered: [], unchanged: [], refused: [], waitingForSkills: [] };
   const files = (await readdir(dir)).filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f))).sort();
   const docs: { file: string; raw: unknown }[] = [];
   for (const file of files) {
@@ -81,8 +83,15 @@ export async function registerDefinitionsFromDir(prisma: PrismaClient, dir: stri
   // Children may be defined in the same directory: their names count as known.
   const names = docs.map((d) => (d.raw as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string');
   const world = await loadCompileContext(prisma, SYSTEM_TENANT, names);
+  const { skills: _skills, ...withoutSkills } = world;
   for (const { file, raw } of docs) {
-    const r = await registerDefinition(prisma, raw, SYSTEM_TENANT, world);
+    // Definitions shipped with a deployment may name skills of workers that have not started yet: registered, and
+    // said; a run reaching such a step parks it with unknown_skill until the skill exists. (The API is strict.)
+    const checked = compileDefinition(raw, world);
+    const unknown = checked.ok ? [] : checked.issues.filter((i) => i.code === 'unknown_skill');
+    const onlySkills = !checked.ok && unknown.length === checked.issues.length;
+    if (onlySkills) report.waitingForSkills.push({ file, skills: unknown.map((i) => i.message.replace(/^.* unknown skill /, '')) });
+    const r = await registerDefinition(prisma, raw, SYSTEM_TENANT, onlySkills ? withoutSkills : world);
     if (r.ok) (r.status === 'unchanged' ? report.unchanged : report.registered).push(`${r.name}@${r.version}`);
     else report.refused.push({ file, reason: r.reason === 'invalid' ? r.issues.map((i) => i.message).join('; ') : r.message });
   }

@@ -29,4 +29,15 @@ describe('shipped workflow definitions', () => {
     expect(again.registered).toEqual([]);
     expect(again.unchanged.sort()).toEqual(first.registered.sort());
   });
+
+  it('registers definitions whose skills no worker has registered yet, and says which (workers deploy on their own)', async () => {
+    const empty = await createTestSchema('shipped_noskills');
+    try {
+      const r = await registerDefinitionsFromDir(empty.prisma, fileURLToPath(new URL('../../workflows', import.meta.url)));
+      expect(r.refused).toEqual([]);
+      expect(r.waitingForSkills).toContainEqual({ file: 'demo.shout.yaml', skills: ['echo', 'text.uppercase'] });
+    } finally {
+      await empty.drop();
+    }
+  });
 });

@@ -3,7 +3,7 @@
 // tell what changed. Every path that changes a run goes through here, so a run is only ever changed under its lock,
 // and a crash at any moment leaves either the whole change (state + events) or none of it.
 import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject } from '@steward/contracts';
-import { cancelSkillInvocations, dispatchSkills, json, skillRoutes, type DispatchSkillParams, type Prisma, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
+import { Prisma, cancelSkillInvocations, dispatchSkills, json, skillRoutes, type DispatchSkillParams, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
 import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { compiledDefinition, resolveDefinition } from '../definitions/definition-cache.js';
@@ -77,6 +77,7 @@ type StepSnapshot = Omit<StepRow, 'id' | 'runId' | 'stepPath' | 'parentPath'>;
 
 export class RunBatch {
   readonly runs = new Map<string, RunState>();
+  private readonly stepsById = new Map<string, StepRow>();
   /** Runs whose steps may now be ready: advanced before flush. */
   private readonly touched = new Set<string>();
   private readonly dirtySteps = new Map<string, StepRow>();
@@ -99,25 +100,45 @@ export class RunBatch {
     const want = [...new Set(runIds)];
     const missing = want.filter((id) => !this.runs.has(id)).sort();
     if (missing.length > 0) {
-      const rows = await this.ctx.tx.$queryRaw<RunRowDb[]>`
-        SELECT id, task_id, tenant_id, definition_id, status, input, output, error, parent_run_id, parent_step_run_id, deadline_at, started_at, completed_at
-          FROM workflow_runs WHERE id = ANY(${missing}::text[]) ORDER BY id FOR UPDATE`;
-      const steps = rows.length === 0 ? [] : await this.ctx.tx.stepRun.findMany({ where: { runId: { in: rows.map((r) => r.id) } } });
-      for (const r of rows) {
-        const def = await compiledDefinition(this.ctx.tx, r.definition_id);
-        this.runs.set(r.id, { row: fromDb(r), def, steps: new Map(), isNew: false, depth: 0, dirty: false });
-      }
-      for (const s of steps) this.runs.get(s.runId)!.steps.set(s.stepPath, { ...s, status: s.status });
+      await this.lockAndRead(
+        await this.ctx.tx.$queryRaw<RunRowDb[]>`
+          SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id = ANY(${missing}::text[]) ORDER BY id FOR UPDATE`,
+      );
     }
     return want.map((id) => this.runs.get(id)).filter((r): r is RunState => r !== undefined);
   }
 
+  /** Locks and loads the runs that own these step runs (one statement less than finding them first). */
+  async loadByStepRunIds(stepRunIds: readonly string[]): Promise<void> {
+    await this.lockAndRead(
+      await this.ctx.tx.$queryRaw<RunRowDb[]>`
+        SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id IN (SELECT run_id FROM step_runs WHERE id = ANY(${stepRunIds}::text[])) ORDER BY id FOR UPDATE`,
+    );
+  }
+
+  /** Steps are read after the runs are locked: a change committed while this waited for a lock is seen. */
+  private async lockAndRead(rows: RunRowDb[]): Promise<void> {
+    const fresh = rows.filter((r) => !this.runs.has(r.id));
+    if (fresh.length === 0) return;
+    const steps = await this.ctx.tx.$queryRaw<StepRowDb[]>`
+      SELECT id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_expires_at, wait_for, wait_key, parent_path
+        FROM step_runs WHERE run_id = ANY(${fresh.map((r) => r.id)}::text[])`;
+    for (const r of fresh) {
+      const def = await compiledDefinition(this.ctx.tx, r.definition_id);
+      this.runs.set(r.id, { row: fromDb(r), def, steps: new Map(), isNew: false, depth: 0, dirty: false });
+    }
+    for (const s of steps) {
+      const row = stepFromDb(s);
+      this.runs.get(s.run_id)!.steps.set(s.step_path, row);
+      this.stepsById.set(row.id, row);
+    }
+  }
+
   /** The run that owns a step run id, among loaded runs. */
   findStep(stepRunId: string): { run: RunState; row: StepRow } | undefined {
-    for (const run of this.runs.values()) {
-      for (const row of run.steps.values()) if (row.id === stepRunId) return { run, row };
-    }
-    return undefined;
+    const row = this.stepsById.get(stepRunId);
+    const run = row && this.runs.get(row.runId);
+    return run && row ? { run, row } : undefined;
   }
 
   /** The compiled step a row runs (a for_each element runs its parent's step). */
@@ -176,6 +197,7 @@ export class RunBatch {
       parentPath,
     };
     run.steps.set(stepPath, row);
+    this.stepsById.set(row.id, row);
     this.newSteps.set(row.id, row);
     return row;
   }
@@ -609,6 +631,48 @@ function defaultOutput(run: RunState): unknown {
   if (last.length === 1) return run.steps.get(last[0]!)!.output ?? null;
   return Object.fromEntries(last.map((id) => [id, run.steps.get(id)!.output ?? null]));
 }
+
+const RUN_COLUMNS = Prisma.raw('id, task_id, tenant_id, definition_id, status, input, output, error, parent_run_id, parent_step_run_id, deadline_at, started_at, completed_at');
+
+interface StepRowDb {
+  id: string;
+  run_id: string;
+  step_path: string;
+  status: StepRunStatus;
+  attempt: number;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  scheduled_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  next_attempt_at: Date | null;
+  deadline_at: Date | null;
+  lease_expires_at: Date | null;
+  wait_for: string | null;
+  wait_key: string | null;
+  parent_path: string | null;
+}
+
+const stepFromDb = (s: StepRowDb): StepRow => ({
+  id: s.id,
+  runId: s.run_id,
+  stepPath: s.step_path,
+  status: s.status,
+  attempt: s.attempt,
+  input: s.input,
+  output: s.output,
+  error: s.error,
+  scheduledAt: s.scheduled_at,
+  startedAt: s.started_at,
+  completedAt: s.completed_at,
+  nextAttemptAt: s.next_attempt_at,
+  deadlineAt: s.deadline_at,
+  leaseExpiresAt: s.lease_expires_at,
+  waitFor: s.wait_for,
+  waitKey: s.wait_key,
+  parentPath: s.parent_path,
+});
 
 interface RunRowDb {
   id: string;

@@ -21,10 +21,8 @@ export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineC
     else if (e.key === 'skill.invocation.failed.v1') results.push({ kind: 'failed', ...e.envelope.data });
   }
   const accepted = await acceptSkillResults(ctx.tx, results);
-  const stepIds = [...new Set(mine.map((e) => e.envelope.data.stepRunId!))];
-  const runIds = (await ctx.tx.stepRun.findMany({ where: { id: { in: stepIds } }, select: { runId: true } })).map((s) => s.runId);
   const batch = new RunBatch(ctx, config, mine[0]!.envelope.id);
-  await batch.load(runIds);
+  await batch.loadByStepRunIds([...new Set(mine.map((e) => e.envelope.data.stepRunId!))]);
   for (const e of mine) {
     const d = e.envelope.data;
     const found = batch.findStep(d.stepRunId!);

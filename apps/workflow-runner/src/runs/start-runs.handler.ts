@@ -1,5 +1,5 @@
 import type { Envelope, WorkflowStartV1 } from '@steward/contracts';
-import { makeEvent } from '@steward/contracts';
+import { deterministicId, makeEvent } from '@steward/contracts';
 import type { UnitOfWorkContext } from '@steward/state';
 import { resolveDefinition } from '../definitions/definition-cache.js';
 import { RunBatch, SOURCE, type EngineConfig } from '../engine/run-batch.js';
@@ -26,7 +26,7 @@ export async function startRuns(ctx: UnitOfWorkContext, config: EngineConfig, ev
       const error = found
         ? { code: 'invalid_input', message: `input of ${d.workflow}@${d.version}: ${problems.join('; ')}`, retryable: false }
         : { code: 'unknown_workflow', message: `workflow ${d.workflow}@${d.version} is not registered or not valid`, retryable: false };
-      ctx.emit(makeEvent('workflow.run.failed.v1', { runId: d.runId, taskId: d.taskId, error }, { source: SOURCE, tenantId: d.tenantId, correlationId: d.taskId, subject: d.runId, causationId: event.id }));
+      ctx.emit(makeEvent('workflow.run.failed.v1', { runId: d.runId, taskId: d.taskId, error }, { source: SOURCE, tenantId: d.tenantId, correlationId: d.taskId, subject: d.runId, causationId: event.id, id: deterministicId(d.runId, 'refused') }));
       continue;
     }
     batch.createRun({ id: d.runId, taskId: d.taskId, tenantId: d.tenantId, definitionId: found.id, def: found.def, input: d.input });

@@ -55,7 +55,11 @@ export class UnitOfWork {
         payload: JSON.stringify(e.envelope),
         ...(e.envelope.traceparent ? { headers: { traceparent: e.envelope.traceparent } } : {}),
       }));
-      if (rows.length > 0) await tx.outbox.createMany({ data: rows });
+      if (rows.length > 0) {
+        await tx.$executeRaw`
+          INSERT INTO outbox (event_id, subject, payload, headers)
+          SELECT * FROM unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.subject)}::text[], ${rows.map((r) => r.payload)}::text[], ${rows.map((r) => (r.headers ? JSON.stringify(r.headers) : null))}::jsonb[])`;
+      }
       committed = rows;
       return value;
     });

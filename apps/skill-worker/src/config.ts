@@ -12,5 +12,7 @@ export const SkillWorkerConfig = BaseConfig.extend(withHttpPort(8083).shape).ext
   SKILL_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
   /** Redelivery after a crash happens once this passes without a heartbeat; heartbeats run every third of it. */
   SKILL_ACK_WAIT_MS: z.coerce.number().int().min(500).default(30_000),
+  /** Also load the `test.*` skills the end-to-end tests use (never in production). */
+  TEST_SKILLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 export type SkillWorkerConfig = z.infer<typeof SkillWorkerConfig>;

@@ -5,6 +5,7 @@ import type { SkillWorkerConfig } from './config.js';
 import { Cancellations } from './invocations/cancellations.js';
 import { defaultWorkerId, executeInvocation } from './invocations/execute-invocation.js';
 import { builtinSkills } from './skills/builtin.js';
+import { testSkills } from './skills/test-skills.js';
 import { registerSkills } from './skills/register-skills.js';
 
 /** Executes skill invocations from the categories this pool serves; scale by adding replicas. */
@@ -18,8 +19,9 @@ export class SkillWorkerModule implements OnApplicationBootstrap, OnModuleDestro
     const { rt } = this;
     const { config } = rt;
     const categories = config.SKILL_CATEGORIES;
-    const served = builtinSkills.filter((s) => categories === '*' || categories.includes(s.category));
-    await registerSkills(rt.prisma, builtinSkills);
+    const all = config.TEST_SKILLS ? [...builtinSkills, ...testSkills] : builtinSkills;
+    const served = all.filter((s) => categories === '*' || categories.includes(s.category));
+    await registerSkills(rt.prisma, all);
     const skills = new Map(served.map((s) => [s.name, s]));
     rt.log.info({ categories, skills: [...skills.keys()] }, 'skills loaded');
     // Before taking work: every replica hears every cancel, including those of the last minutes.

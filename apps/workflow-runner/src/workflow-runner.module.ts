@@ -31,7 +31,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
     const engine: EngineConfig = { defaultMaxAttempts: config.STEP_MAX_ATTEMPTS, deadlineGraceMs: config.DEADLINE_GRACE_MS, wakeAt: (at) => timers.wakeAt(at) };
     // Every handler here is idempotent by the state it checks (a run exists, a result is for the open attempt, a
     // step still waits, an event id is new), so no inbox record is needed: one statement less per batch.
-    const batching = { concurrency: config.CONSUMER_CONCURRENCY, maxBatch: config.CONSUMER_MAX_BATCH, inbox: false };
+    const batching = { concurrency: config.CONSUMER_CONCURRENCY, maxBatch: config.CONSUMER_MAX_BATCH, ackWaitMs: config.CONSUMER_ACK_WAIT_MS, inbox: false };
 
     await rt.consumeIdempotent({
       durable: 'workflow-runner-start',

@@ -11,7 +11,7 @@ export async function registerSkills(prisma: PrismaClient, skills: readonly Code
       kind: 'code',
       sideEffects: s.sideEffects,
       timeoutMs: s.timeoutMs,
-      inputSchema: z.toJSONSchema(s.input, { unrepresentable: 'any' }) as object,
+      inputSchema: z.toJSONSchema(s.input, { unrepresentable: 'any', io: 'input' }) as object,
       outputSchema: z.toJSONSchema(s.output, { unrepresentable: 'any' }) as object,
     };
     await prisma.skill.upsert({ where: { name: s.name }, create: { name: s.name, ...row }, update: row });

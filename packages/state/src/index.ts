@@ -47,6 +47,7 @@ export {
   dispatchNewSkills,
   dispatchSkill,
   dispatchSkills,
+  skillInvokeEvent,
   skillRoutes,
   type DispatchResult,
   type DispatchSkillParams,

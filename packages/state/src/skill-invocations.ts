@@ -49,7 +49,8 @@ export async function skillRoutes(tx: TransactionClient, names: readonly string[
 
 const unknownSkill = (skill: string): ErrorInfo => ({ code: 'unknown_skill', message: `no skill named "${skill}" is registered`, retryable: false });
 
-function invokeEvent(p: DispatchSkillParams, route: SkillRoute): OutgoingEvent {
+/** The skill.invoke command of one attempt, routed to the skill's category. */
+export function skillInvokeEvent(p: DispatchSkillParams, route: SkillRoute): OutgoingEvent {
   return makeEvent(
     'skill.invoke.v1',
     {
@@ -96,7 +97,7 @@ export async function dispatchSkills(ctx: UnitOfWorkContext, params: readonly Di
                   ${col((r) => JSON.stringify(r.p.input))}::text[]) AS v(id, tenant_id, task_id, step_run_id, skill, category, requester, attempt, input)
     ON CONFLICT (id) DO UPDATE SET status = 'pending', attempt = EXCLUDED.attempt, input = EXCLUDED.input, started_at = NULL, completed_at = NULL,
                                    output = NULL, error = NULL, dispatched_at = EXCLUDED.dispatched_at`;
-  for (const r of rows) ctx.emit(invokeEvent(r.p, r.route));
+  for (const r of rows) ctx.emit(skillInvokeEvent(r.p, r.route));
   return failures;
 }
 

@@ -3,7 +3,7 @@
 // tell what changed. Every path that changes a run goes through here, so a run is only ever changed under its lock,
 // and a crash at any moment leaves either the whole change (state + events) or none of it.
 import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject } from '@steward/contracts';
-import { Prisma, cancelSkillInvocations, dispatchSkills, json, skillRoutes, type DispatchSkillParams, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
+import { Prisma, json, skillInvokeEvent, skillRoutes, type DispatchSkillParams, type SkillRoute, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
 import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { compiledDefinition, resolveDefinition } from '../definitions/definition-cache.js';
@@ -82,8 +82,10 @@ export class RunBatch {
   private readonly touched = new Set<string>();
   private readonly dirtySteps = new Map<string, StepRow>();
   private readonly newSteps = new Map<string, StepRow>();
-  private readonly dispatches: (DispatchSkillParams & { run: RunState; row: StepRow })[] = [];
-  private readonly cancels: Parameters<typeof cancelSkillInvocations>[1][number][] = [];
+  private readonly dispatches: { p: DispatchSkillParams; route: SkillRoute }[] = [];
+  private readonly cancels: { invocationId: string; tenantId: string; taskId: string; reason: string }[] = [];
+  /** Results of current attempts, written to their skill invocations with the rest. */
+  private readonly results: { invocationId: string; attempt: number; status: 'completed' | 'failed'; output: unknown; error: unknown }[] = [];
   readonly now = new Date();
 
   constructor(
@@ -324,7 +326,9 @@ export class RunBatch {
         const timeoutMs = step.timeoutMs ?? route.timeoutMs;
         const hb = step.heartbeatTimeoutMs;
         this.set(row, { ...base, status: 'scheduled', input, deadlineAt: new Date(this.now.getTime() + timeoutMs + this.config.deadlineGraceMs), ...(hb ? { leaseExpiresAt: new Date(this.now.getTime() + hb) } : {}) });
-        this.dispatches.push({ run, row, invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, stepRunId: row.id, requester: 'workflow-runner', skill: step.skill!, input, attempt, timeoutMs, ...(hb ? { heartbeatMs: Math.max(100, Math.floor(hb / 3)) } : {}), source: SOURCE, causationId: this.causationId });
+        const p: DispatchSkillParams = { invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, stepRunId: row.id, requester: 'workflow-runner', skill: step.skill!, input, attempt, timeoutMs, ...(hb ? { heartbeatMs: Math.max(100, Math.floor(hb / 3)) } : {}), source: SOURCE, causationId: this.causationId };
+        this.dispatches.push({ p, route });
+        this.ctx.emit(skillInvokeEvent(p, route));
         this.emitStep(run, row, 'step.run.scheduled.v1', {});
         return;
       }
@@ -422,6 +426,17 @@ export class RunBatch {
     if (children.every((c) => DONE_STEP.has(c.status))) return this.completeStep(run, parent, children.map((c) => c.output ?? null));
   }
 
+  /** The skill's result for the step's current attempt (the caller checked it is current): recorded on its invocation at flush. */
+  recordSkillResult(row: StepRow, result: { status: 'completed'; output: unknown } | { status: 'failed'; error: unknown }): void {
+    this.results.push({ invocationId: row.id, attempt: row.attempt, status: result.status, output: result.status === 'completed' ? result.output : null, error: result.status === 'failed' ? result.error : null });
+  }
+
+  /** Marks the step's invocation cancelled at flush and tells every worker to stop it. */
+  private cancelInvocation(run: RunState, row: StepRow, reason: string): void {
+    this.cancels.push({ invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, reason });
+    this.emit(run, 'skill.invocation.cancel.v1', { invocationId: row.id, tenantId: run.row.tenantId, reason });
+  }
+
   /** The worker took the attempt up (started) or is alive (heartbeat): the lease runs on. */
   markRunning(run: RunState, row: StepRow, heartbeatTimeoutMs: number | undefined, started: boolean): void {
     const lease = heartbeatTimeoutMs ? { leaseExpiresAt: new Date(this.now.getTime() + heartbeatTimeoutMs) } : {};
@@ -486,7 +501,7 @@ export class RunBatch {
     const step = this.stepDef(run, row);
     const child = row.waitFor === 'child_run' ? row.waitKey : null;
     if (step.kind === 'skill' && (row.status === 'scheduled' || row.status === 'running')) {
-      this.cancels.push({ invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, reason: error.message, source: SOURCE, causationId: this.causationId });
+      this.cancelInvocation(run, row, error.message);
     }
     await this.failAttempt(run, row, error);
     if (child) for (const c of await this.load([child])) await this.cancelRun(c, error.message);
@@ -548,7 +563,7 @@ export class RunBatch {
       if (!ACTIVE_STEP.has(row.status) && row.status !== 'pending' && row.status !== 'parked') continue;
       const step = this.stepDef(run, row);
       if (step.kind === 'skill' && (row.status === 'scheduled' || row.status === 'running')) {
-        this.cancels.push({ invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, reason, source: SOURCE, causationId: this.causationId });
+        this.cancelInvocation(run, row, reason);
       }
       if (row.waitFor === 'child_run' && row.waitKey) children.push(row.waitKey);
       const wasActive = row.status !== 'pending';
@@ -569,33 +584,31 @@ export class RunBatch {
 
   // ------------------------------------------------------------------ writing
 
-  /** Advances touched runs, then writes every change set-wise: new runs and steps, changed ones, invocations. */
+  /**
+   * Advances touched runs, then writes every change set-wise: new runs and steps (inserted parents first), then one
+   * statement for all the rest — changed step runs and runs, dispatched attempts, results and cancellations of skill
+   * invocations. Statements are what a step costs here, so they are few and do not grow with the batch.
+   */
   async flush(): Promise<void> {
     await this.settle();
     const { tx } = this.ctx;
     const newRuns = [...this.runs.values()].filter((r) => r.isNew);
-    const depths = [...new Set([...this.runs.values()].map((r) => r.depth))].sort((a, b) => a - b);
-    for (const depth of depths) {
+    const depths = [...new Set(newRuns.map((r) => r.depth))].sort((a, b) => a - b);
+    for (const depth of [0, ...depths.filter((d) => d > 0)]) {
       const runs = newRuns.filter((r) => r.depth === depth);
       if (runs.length > 0) await tx.workflowRun.createMany({ data: runs.map((r) => runInsert(r)) });
       const runIds = new Set([...this.runs.values()].filter((r) => r.depth === depth).map((r) => r.row.id));
       const steps = [...this.newSteps.values()].filter((s) => runIds.has(s.runId));
       if (steps.length > 0) await tx.stepRun.createMany({ data: steps.map(stepInsert) });
     }
-    if (this.dirtySteps.size > 0) await updateSteps(this.ctx, [...this.dirtySteps.values()], this.now);
-    const dirtyRuns = [...this.runs.values()].filter((r) => r.dirty && !r.isNew);
-    if (dirtyRuns.length > 0) await updateRuns(this.ctx, dirtyRuns, this.now);
-
-    const failures = await dispatchSkills(this.ctx, this.dispatches);
-    if (failures.length > 0) {
-      // The catalogue lost a skill between the look-up and now: park those steps (rare; a second, small write).
-      const failed = new Set(failures.map((f) => f.params.invocationId));
-      this.dirtySteps.clear();
-      for (const d of this.dispatches) if (failed.has(d.invocationId)) await this.failAttempt(d.run, d.row, failures.find((f) => f.params.invocationId === d.invocationId)!.error);
-      await updateSteps(this.ctx, [...this.dirtySteps.values()], this.now);
-      await updateRuns(this.ctx, [...this.runs.values()].filter((r) => r.dirty && !r.isNew), this.now);
-    }
-    await cancelSkillInvocations(this.ctx, this.cancels);
+    await writeChanges(this.ctx, {
+      steps: [...this.dirtySteps.values()],
+      runs: [...this.runs.values()].filter((r) => r.dirty && !r.isNew).map((r) => r.row),
+      dispatches: this.dispatches,
+      results: this.results,
+      cancels: this.cancels,
+      now: this.now,
+    });
   }
 }
 
@@ -731,27 +744,52 @@ const stepInsert = (s: StepRow): Prisma.StepRunCreateManyInput => ({ ...s, input
 
 const j = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
-async function updateSteps(ctx: UnitOfWorkContext, rows: StepRow[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  const c = <T>(f: (r: StepRow) => T): T[] => rows.map(f);
+/** One statement: data-modifying CTEs each run once, whether or not the final SELECT reads them. */
+async function writeChanges(
+  ctx: UnitOfWorkContext,
+  w: { steps: StepRow[]; runs: RunRow[]; dispatches: { p: DispatchSkillParams; route: SkillRoute }[]; results: { invocationId: string; attempt: number; status: string; output: unknown; error: unknown }[]; cancels: { invocationId: string }[]; now: Date },
+): Promise<void> {
+  // A row may be changed by one CTE only: a new attempt supersedes a result or a cancellation of the same invocation.
+  const dispatched = new Set(w.dispatches.map((d) => d.p.invocationId));
+  const cancelled = new Set(w.cancels.map((c) => c.invocationId).filter((id) => !dispatched.has(id)));
+  const results = w.results.filter((r) => !dispatched.has(r.invocationId) && !cancelled.has(r.invocationId));
+  if (w.steps.length + w.runs.length + w.dispatches.length + results.length + cancelled.size === 0) return;
+  const c = <T>(f: (r: StepRow) => T): T[] => w.steps.map(f);
+  const r = <T>(f: (r: RunRow) => T): T[] => w.runs.map(f);
+  const d = <T>(f: (x: { p: DispatchSkillParams; route: SkillRoute }) => T): T[] => w.dispatches.map(f);
   await ctx.tx.$executeRaw`
-    UPDATE step_runs AS s SET status = v.status::step_run_status, attempt = v.attempt, input = v.input::jsonb, output = v.output::jsonb, error = v.error::jsonb,
-           scheduled_at = v.scheduled_at, started_at = v.started_at, completed_at = v.completed_at, next_attempt_at = v.next_attempt_at,
-           deadline_at = v.deadline_at, lease_expires_at = v.lease_expires_at, wait_for = v.wait_for, wait_key = v.wait_key, updated_at = ${now}
-      FROM unnest(${c((r) => r.id)}::text[], ${c((r) => r.status)}::text[], ${c((r) => r.attempt)}::int[], ${c((r) => j(r.input))}::text[], ${c((r) => j(r.output))}::text[],
-                  ${c((r) => j(r.error))}::text[], ${c((r) => r.scheduledAt)}::timestamptz[], ${c((r) => r.startedAt)}::timestamptz[], ${c((r) => r.completedAt)}::timestamptz[],
-                  ${c((r) => r.nextAttemptAt)}::timestamptz[], ${c((r) => r.deadlineAt)}::timestamptz[], ${c((r) => r.leaseExpiresAt)}::timestamptz[],
-                  ${c((r) => r.waitFor)}::text[], ${c((r) => r.waitKey)}::text[])
-           AS v(id, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_expires_at, wait_for, wait_key)
-     WHERE s.id = v.id`;
-}
-
-async function updateRuns(ctx: UnitOfWorkContext, runs: RunState[], now: Date): Promise<void> {
-  if (runs.length === 0) return;
-  const c = <T>(f: (r: RunRow) => T): T[] => runs.map((r) => f(r.row));
-  await ctx.tx.$executeRaw`
-    UPDATE workflow_runs AS r SET status = v.status::workflow_run_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = v.completed_at, updated_at = ${now}
-      FROM unnest(${c((r) => r.id)}::text[], ${c((r) => r.status)}::text[], ${c((r) => j(r.output))}::text[], ${c((r) => j(r.error))}::text[], ${c((r) => r.completedAt)}::timestamptz[])
-           AS v(id, status, output, error, completed_at)
-     WHERE r.id = v.id`;
+    WITH steps AS (
+      UPDATE step_runs AS s SET status = v.status::step_run_status, attempt = v.attempt, input = v.input::jsonb, output = v.output::jsonb, error = v.error::jsonb,
+             scheduled_at = v.scheduled_at, started_at = v.started_at, completed_at = v.completed_at, next_attempt_at = v.next_attempt_at,
+             deadline_at = v.deadline_at, lease_expires_at = v.lease_expires_at, wait_for = v.wait_for, wait_key = v.wait_key, updated_at = ${w.now}
+        FROM unnest(${c((x) => x.id)}::text[], ${c((x) => x.status)}::text[], ${c((x) => x.attempt)}::int[], ${c((x) => j(x.input))}::text[], ${c((x) => j(x.output))}::text[],
+                    ${c((x) => j(x.error))}::text[], ${c((x) => x.scheduledAt)}::timestamptz[], ${c((x) => x.startedAt)}::timestamptz[], ${c((x) => x.completedAt)}::timestamptz[],
+                    ${c((x) => x.nextAttemptAt)}::timestamptz[], ${c((x) => x.deadlineAt)}::timestamptz[], ${c((x) => x.leaseExpiresAt)}::timestamptz[],
+                    ${c((x) => x.waitFor)}::text[], ${c((x) => x.waitKey)}::text[])
+             AS v(id, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_expires_at, wait_for, wait_key)
+       WHERE s.id = v.id RETURNING 1
+    ), runs AS (
+      UPDATE workflow_runs AS r SET status = v.status::workflow_run_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = v.completed_at, updated_at = ${w.now}
+        FROM unnest(${r((x) => x.id)}::text[], ${r((x) => x.status)}::text[], ${r((x) => j(x.output))}::text[], ${r((x) => j(x.error))}::text[], ${r((x) => x.completedAt)}::timestamptz[])
+             AS v(id, status, output, error, completed_at)
+       WHERE r.id = v.id RETURNING 1
+    ), dispatched AS (
+      INSERT INTO skill_invocations (id, tenant_id, task_id, step_run_id, skill, category, requester, status, attempt, input, dispatched_at)
+      SELECT v.id, v.tenant_id, v.task_id, v.id, v.skill, v.category, 'workflow-runner', 'pending', v.attempt, v.input::jsonb, ${w.now}
+        FROM unnest(${d((x) => x.p.invocationId)}::text[], ${d((x) => x.p.tenantId)}::text[], ${d((x) => x.p.taskId)}::text[], ${d((x) => x.p.skill)}::text[],
+                    ${d((x) => x.route.category)}::text[], ${d((x) => x.p.attempt)}::int[], ${d((x) => JSON.stringify(x.p.input))}::text[])
+             AS v(id, tenant_id, task_id, skill, category, attempt, input)
+      ON CONFLICT (id) DO UPDATE SET status = 'pending', attempt = EXCLUDED.attempt, input = EXCLUDED.input, started_at = NULL, completed_at = NULL,
+                                     output = NULL, error = NULL, dispatched_at = EXCLUDED.dispatched_at
+      RETURNING 1
+    ), results AS (
+      UPDATE skill_invocations AS si SET status = v.status::skill_invocation_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = ${w.now}
+        FROM unnest(${results.map((x) => x.invocationId)}::text[], ${results.map((x) => x.attempt)}::int[], ${results.map((x) => x.status)}::text[],
+                    ${results.map((x) => j(x.output))}::text[], ${results.map((x) => j(x.error))}::text[]) AS v(id, attempt, status, output, error)
+       WHERE si.id = v.id AND si.attempt = v.attempt AND si.status IN ('pending', 'running') RETURNING 1
+    ), cancelled AS (
+      UPDATE skill_invocations SET status = 'cancelled', completed_at = ${w.now}
+       WHERE id = ANY(${[...cancelled]}::text[]) AND status IN ('pending', 'running') RETURNING 1
+    )
+    SELECT 1`;
 }

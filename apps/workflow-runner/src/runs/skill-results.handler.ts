@@ -1,5 +1,5 @@
 import type { Envelope, SkillInvocationCompletedV1, SkillInvocationFailedV1, SkillInvocationProgressV1 } from '@steward/contracts';
-import { acceptSkillResults, type UnitOfWorkContext } from '@steward/state';
+import type { UnitOfWorkContext } from '@steward/state';
 import { RunBatch, type EngineConfig } from '../engine/run-batch.js';
 
 export type SkillResultEvent =
@@ -10,17 +10,12 @@ export type SkillResultEvent =
 
 /**
  * Results and progress of step runs' skills. A result counts only for the step run's current attempt while it is
- * open (fencing): a late or repeated result of an older attempt changes nothing. Then the runs advance.
+ * open — checked on the step run, under its run's lock (fencing): a late or repeated result of an older attempt, or
+ * one for a step that timed out or was cancelled, changes nothing. Then the runs advance.
  */
 export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineConfig, events: SkillResultEvent[]): Promise<void> {
   const mine = events.filter((e) => e.envelope.data.stepRunId);
   if (mine.length === 0) return;
-  const results: Parameters<typeof acceptSkillResults>[1] = [];
-  for (const e of mine) {
-    if (e.key === 'skill.invocation.completed.v1') results.push({ kind: 'completed', ...e.envelope.data });
-    else if (e.key === 'skill.invocation.failed.v1') results.push({ kind: 'failed', ...e.envelope.data });
-  }
-  const accepted = await acceptSkillResults(ctx.tx, results);
   const batch = new RunBatch(ctx, config, mine[0]!.envelope.id);
   await batch.loadByStepRunIds([...new Set(mine.map((e) => e.envelope.data.stepRunId!))]);
   for (const e of mine) {
@@ -38,10 +33,12 @@ export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineC
         break;
       }
       case 'skill.invocation.completed.v1':
-        if (accepted.has(d.invocationId)) await batch.completeStep(run, row, e.envelope.data.output);
+        batch.recordSkillResult(row, { status: 'completed', output: e.envelope.data.output });
+        await batch.completeStep(run, row, e.envelope.data.output);
         break;
       case 'skill.invocation.failed.v1':
-        if (accepted.has(d.invocationId)) await batch.failAttempt(run, row, e.envelope.data.error);
+        batch.recordSkillResult(row, { status: 'failed', error: e.envelope.data.error });
+        await batch.failAttempt(run, row, e.envelope.data.error);
         break;
     }
   }

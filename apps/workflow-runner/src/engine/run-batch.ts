@@ -3,7 +3,7 @@
 // tell what changed. Every path that changes a run goes through here, so a run is only ever changed under its lock,
 // and a crash at any moment leaves either the whole change (state + events) or none of it.
 import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject } from '@steward/contracts';
-import { Prisma, json, skillInvokeEvent, skillRoutes, type DispatchSkillParams, type SkillRoute, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
+import { Prisma, json, skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
 import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { compiledDefinition, resolveDefinition } from '../definitions/definition-cache.js';
@@ -607,6 +607,7 @@ export class RunBatch {
       dispatches: this.dispatches,
       results: this.results,
       cancels: this.cancels,
+      outbox: this.ctx.takeOutbox(),
       now: this.now,
     });
   }
@@ -744,16 +745,25 @@ const stepInsert = (s: StepRow): Prisma.StepRunCreateManyInput => ({ ...s, input
 
 const j = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
-/** One statement: data-modifying CTEs each run once, whether or not the final SELECT reads them. */
+/** One statement (with the events so far, into the outbox): data-modifying CTEs each run once, whether or not the final SELECT reads them. */
 async function writeChanges(
   ctx: UnitOfWorkContext,
-  w: { steps: StepRow[]; runs: RunRow[]; dispatches: { p: DispatchSkillParams; route: SkillRoute }[]; results: { invocationId: string; attempt: number; status: string; output: unknown; error: unknown }[]; cancels: { invocationId: string }[]; now: Date },
+  w: {
+    steps: StepRow[];
+    runs: RunRow[];
+    dispatches: { p: DispatchSkillParams; route: SkillRoute }[];
+    results: { invocationId: string; attempt: number; status: string; output: unknown; error: unknown }[];
+    cancels: { invocationId: string }[];
+    outbox: OutboxMessage[];
+    now: Date;
+  },
 ): Promise<void> {
   // A row may be changed by one CTE only: a new attempt supersedes a result or a cancellation of the same invocation.
   const dispatched = new Set(w.dispatches.map((d) => d.p.invocationId));
   const cancelled = new Set(w.cancels.map((c) => c.invocationId).filter((id) => !dispatched.has(id)));
   const results = w.results.filter((r) => !dispatched.has(r.invocationId) && !cancelled.has(r.invocationId));
-  if (w.steps.length + w.runs.length + w.dispatches.length + results.length + cancelled.size === 0) return;
+  if (w.steps.length + w.runs.length + w.dispatches.length + results.length + cancelled.size + w.outbox.length === 0) return;
+  const o = <T>(f: (m: OutboxMessage) => T): T[] => w.outbox.map(f);
   const c = <T>(f: (r: StepRow) => T): T[] => w.steps.map(f);
   const r = <T>(f: (r: RunRow) => T): T[] => w.runs.map(f);
   const d = <T>(f: (x: { p: DispatchSkillParams; route: SkillRoute }) => T): T[] => w.dispatches.map(f);
@@ -790,6 +800,10 @@ async function writeChanges(
     ), cancelled AS (
       UPDATE skill_invocations SET status = 'cancelled', completed_at = ${w.now}
        WHERE id = ANY(${[...cancelled]}::text[]) AND status IN ('pending', 'running') RETURNING 1
+    ), outbox AS (
+      INSERT INTO outbox (event_id, subject, payload, headers)
+      SELECT * FROM unnest(${o((m) => m.eventId)}::text[], ${o((m) => m.subject)}::text[], ${o((m) => m.payload)}::text[], ${o((m) => (m.headers ? JSON.stringify(m.headers) : null))}::jsonb[])
+      RETURNING 1
     )
     SELECT 1`;
 }

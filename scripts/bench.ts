@@ -39,7 +39,7 @@ const nc = await connect({ servers: args.nats, name: 'steward-bench' });
 const prefix = args.namespace ? `${args.namespace}.` : '';
 
 /** When each task's events were seen on the bus, by task id. */
-const seen = new Map<string, Partial<Record<'submitted' | 'started' | 'skill' | 'completed', number>> & { output?: unknown; steps?: number[] }>();
+const seen = new Map<string, Partial<Record<'submitted' | 'started' | 'skill' | 'completed' | 'runStarted' | 'runCompleted', number>> & { output?: unknown; steps?: number[] }>();
 const waiters = new Map<string, () => void>();
 const stageOf: Record<string, 'submitted' | 'started' | 'skill' | 'completed' | undefined> = {
   'steward.task.submitted.v1': 'submitted',
@@ -52,6 +52,12 @@ void (async () => {
   for await (const m of sub) {
     const t = performance.now();
     const e = m.json<{ type: string; correlationid: string; data: { output?: unknown } }>();
+    if (e.type === 'steward.workflow.run.started.v1' || e.type === 'steward.workflow.run.completed.v1') {
+      const rec = seen.get(e.correlationid) ?? {};
+      rec[e.type === 'steward.workflow.run.started.v1' ? 'runStarted' : 'runCompleted'] ??= t;
+      seen.set(e.correlationid, rec);
+      continue;
+    }
     if (e.type === 'steward.step.run.completed.v1') {
       const rec = seen.get(e.correlationid) ?? {};
       (rec.steps ??= []).push(t);
@@ -139,6 +145,10 @@ function report(workload: string, samples: Sample[], wallMs: number, extra: Reco
       return t.slice(1).map((x, k) => x - t[k]!);
     });
     gaps.sort((a, b) => a - b);
+    // The run alone (workflow.run.started → workflow.run.completed), without the task's HTTP and orchestrator hops.
+    const runs = samples.map((s) => seen.get(s.taskId)).flatMap((r) => (r?.runStarted !== undefined && r.runCompleted !== undefined ? [r.runCompleted - r.runStarted] : []));
+    runs.sort((a, b) => a - b);
+    out.run_ms = { p50: +pct(runs, 50).toFixed(2), p99: +pct(runs, 99).toFixed(2) };
     out.per_step_overhead_ms = { p50: +pct(gaps, 50).toFixed(2), p95: +pct(gaps, 95).toFixed(2), p99: +pct(gaps, 99).toFixed(2), n: gaps.length };
   }
   if (workload !== 'warmup') {

@@ -12,6 +12,8 @@ export const WorkflowRunnerConfig = BaseConfig.extend(withHttpPort(8082).shape).
   /** Slack beyond a skill's timeout before the runner fails an attempt the worker never reported on. */
   DEADLINE_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(8),
+  /** Workers report each step's start, then a heartbeat this often (steps with heartbeat_timeout: a third of it). */
+  STEP_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** A batch the runner took but did not acknowledge (it crashed) is redelivered after this. */
   CONSUMER_ACK_WAIT_MS: z.coerce.number().int().min(500).default(30_000),
   /** Most events handled in one transaction. */

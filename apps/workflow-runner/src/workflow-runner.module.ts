@@ -28,7 +28,12 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
 
     this.timers = new TimerLoop(() => sweepTimers(rt.uow, engine), config.TIMER_POLL_MS, (err) => rt.log.warn({ err }, 'timer sweep failed; will try again'));
     const timers = this.timers;
-    const engine: EngineConfig = { defaultMaxAttempts: config.STEP_MAX_ATTEMPTS, deadlineGraceMs: config.DEADLINE_GRACE_MS, wakeAt: (at) => timers.wakeAt(at) };
+    const engine: EngineConfig = {
+      defaultMaxAttempts: config.STEP_MAX_ATTEMPTS,
+      deadlineGraceMs: config.DEADLINE_GRACE_MS,
+      progressIntervalMs: config.STEP_PROGRESS_INTERVAL_MS,
+      wakeAt: (at) => timers.wakeAt(at),
+    };
     // Every handler here is idempotent by the state it checks (a run exists, a result is for the open attempt, a
     // step still waits, an event id is new), so no inbox record is needed: one statement less per batch.
     const batching = { concurrency: config.CONSUMER_CONCURRENCY, maxBatch: config.CONSUMER_MAX_BATCH, ackWaitMs: config.CONSUMER_ACK_WAIT_MS, inbox: false };

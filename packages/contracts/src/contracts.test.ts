@@ -91,7 +91,19 @@ describe('multi-entry filters', () => {
     const all = Object.values(Catalogue);
     const sample = (e: (typeof all)[number]) => e.filter.replace('*', 'orchestrator');
     const hits = (f: string) => all.filter((e) => subjectMatches(f, sample(e))).map((e) => e.type).sort();
-    expect(hits(Filters.skillResultsFor('orchestrator'))).toEqual(['steward.skill.invocation.completed.v1', 'steward.skill.invocation.failed.v1']);
-    expect(hits(Filters.workflowRunLifecycle)).toEqual(['steward.workflow.run.completed.v1', 'steward.workflow.run.failed.v1', 'steward.workflow.run.started.v1']);
+    expect(hits(Filters.skillResultsFor('orchestrator'))).toEqual([
+      'steward.skill.invocation.completed.v1',
+      'steward.skill.invocation.failed.v1',
+      'steward.skill.invocation.heartbeat.v1',
+      'steward.skill.invocation.started.v1',
+    ]);
+    expect(hits(Filters.workflowRunLifecycle)).toEqual([
+      'steward.workflow.run.cancelled.v1',
+      'steward.workflow.run.completed.v1',
+      'steward.workflow.run.failed.v1',
+      'steward.workflow.run.parked.v1',
+      'steward.workflow.run.resumed.v1',
+      'steward.workflow.run.started.v1',
+    ]);
   });
 });

@@ -131,10 +131,16 @@ export const SkillInvokeV1 = z.object({
   idempotencyKey: z.string().min(1),
   input: JsonObject,
   timeoutMs: z.number().int().positive(),
-  /** When set, the worker reports skill.invocation.started and then a heartbeat this often while the skill runs. */
+  /**
+   * When set, the worker reports skill.invocation.started once the skill has run for min(heartbeatMs, 200 ms), then a
+   * heartbeat every heartbeatMs while it runs. A skill that ends sooner reports its start in its result instead.
+   */
   heartbeatMs: z.number().int().positive().optional(),
 });
 export type SkillInvokeV1 = z.infer<typeof SkillInvokeV1>;
+
+/** Which worker ran the skill and when it began (absent when the skill never started: unknown, invalid input, cancelled). */
+const RanBy = { worker: z.string().min(1).optional(), startedAt: z.iso.datetime({ offset: true }).optional() };
 
 export const SkillInvocationCompletedV1 = z.object({
   invocationId: Id,
@@ -144,6 +150,7 @@ export const SkillInvocationCompletedV1 = z.object({
   attempt: z.number().int().positive(),
   output: z.unknown(),
   durationMs: z.number().nonnegative(),
+  ...RanBy,
 });
 export type SkillInvocationCompletedV1 = z.infer<typeof SkillInvocationCompletedV1>;
 
@@ -155,6 +162,7 @@ export const SkillInvocationFailedV1 = z.object({
   attempt: z.number().int().positive(),
   error: ErrorInfo,
   durationMs: z.number().nonnegative(),
+  ...RanBy,
 });
 export type SkillInvocationFailedV1 = z.infer<typeof SkillInvocationFailedV1>;
 
@@ -166,6 +174,8 @@ export const SkillInvocationProgressV1 = z.object({
   requester: Requester,
   attempt: z.number().int().positive(),
   worker: z.string().min(1),
+  /** When the skill began on that worker. */
+  startedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type SkillInvocationProgressV1 = z.infer<typeof SkillInvocationProgressV1>;
 

@@ -11,6 +11,8 @@ export interface EnvelopeContext {
   subject?: string;
   /** Deterministic ids make re-emission idempotent (JetStream de-duplicates on it). */
   id?: string;
+  /** When the change happened; defaults to now. A batch stamps all its events with the moment it decided them. */
+  time?: Date;
 }
 
 export interface OutgoingEvent<K extends EventKey = EventKey> {
@@ -28,7 +30,7 @@ export function makeEvent<K extends EventKey>(key: K, data: EventData<K>, ctx: E
     id: ctx.id ?? randomUUID(),
     source: ctx.source,
     type: entry.type,
-    time: new Date().toISOString(),
+    time: (ctx.time ?? new Date()).toISOString(),
     datacontenttype: 'application/json',
     tenantid: ctx.tenantId,
     correlationid: ctx.correlationId,

@@ -14,10 +14,10 @@ import { SkillWorkerModule } from '../skill-worker.module.js';
 import { sleepSkill } from '../skills/builtin.js';
 import { defineSkill, type CodeSkill } from '../skills/skill.js';
 import { Cancellations } from './cancellations.js';
-import { executeInvocation } from './execute-invocation.js';
+import { STARTED_REPORT_DELAY_MS, executeInvocation } from './execute-invocation.js';
 
 type TestBus = Awaited<ReturnType<typeof createTestBus>>;
-type Seen = { type: string; id: string; data: { invocationId: string; worker?: string; error?: ErrorInfo; output?: unknown } };
+type Seen = { type: string; id: string; data: { invocationId: string; worker?: string; startedAt?: string; error?: ErrorInfo; output?: unknown } };
 
 const WORKER = 'test-host-4242';
 const ctx = { source: 'steward/test', tenantId: 't1', correlationId: 'c1' };
@@ -125,6 +125,20 @@ describe('skill-worker progress and cancellation (real NATS JetStream)', () => {
     await until(() => of(results.seen, e.data.invocationId).includes('completed'));
     await sleep(200);
     expect(of(results.seen, e.data.invocationId)).toEqual(['completed']);
+  });
+
+  it('with heartbeatMs, a skill that ends before the started report is due reports its start in its result only', async () => {
+    const e = invoke({ heartbeatMs: 30_000, input: { ms: 20 } });
+    const t0 = Date.now();
+    expect(await executeInvocation(bus, skills, e, { workerId: WORKER })).toBe('completed');
+    await until(() => of(results.seen, e.data.invocationId).includes('completed'));
+    await sleep(STARTED_REPORT_DELAY_MS + 100);
+    const mine = results.seen.filter((s) => s.data.invocationId === e.data.invocationId);
+    expect(mine.map((s) => short(s.type))).toEqual(['completed']);
+    expect(mine[0]!.data.worker).toBe(WORKER);
+    const startedAt = Date.parse(mine[0]!.data.startedAt!);
+    expect(startedAt).toBeGreaterThanOrEqual(t0);
+    expect(startedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('a failing progress publish is logged and neither fails nor crashes the skill', async () => {

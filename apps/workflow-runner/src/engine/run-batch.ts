@@ -16,6 +16,11 @@ export interface EngineConfig {
   defaultMaxAttempts: number;
   /** Added to a skill's timeout before the runner gives up on an attempt the worker never reported. */
   deadlineGraceMs: number;
+  /**
+   * Every step asks its worker to report when it starts (step.run.started) and then a heartbeat this often; a step
+   * with heartbeat_timeout beats at a third of it instead and is failed when the beats stop.
+   */
+  progressIntervalMs: number;
   /** Told of every time something becomes due, so the timer loop can wake then rather than at its next poll. */
   wakeAt?: (at: Date) => void;
 }
@@ -34,6 +39,8 @@ export interface StepRow {
   completedAt: Date | null;
   nextAttemptAt: Date | null;
   deadlineAt: Date | null;
+  /** The worker holding the current attempt (from its started report), with leaseExpiresAt its lease. */
+  leaseOwner: string | null;
   leaseExpiresAt: Date | null;
   waitFor: string | null;
   waitKey: string | null;
@@ -123,7 +130,7 @@ export class RunBatch {
     const fresh = rows.filter((r) => !this.runs.has(r.id));
     if (fresh.length === 0) return;
     const steps = await this.ctx.tx.$queryRaw<StepRowDb[]>`
-      SELECT id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_expires_at, wait_for, wait_key, parent_path
+      SELECT id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_owner, lease_expires_at, wait_for, wait_key, parent_path
         FROM step_runs WHERE run_id = ANY(${fresh.map((r) => r.id)}::text[])`;
     for (const r of fresh) {
       const def = await compiledDefinition(this.ctx.tx, r.definition_id);
@@ -193,6 +200,7 @@ export class RunBatch {
       completedAt: null,
       nextAttemptAt: null,
       deadlineAt: null,
+      leaseOwner: null,
       leaseExpiresAt: null,
       waitFor: null,
       waitKey: null,
@@ -231,7 +239,7 @@ export class RunBatch {
   }
 
   private emit<K extends EventKey>(run: RunState, key: K, data: EventData<K>): void {
-    this.ctx.emit(makeEvent(key, data, { source: SOURCE, tenantId: run.row.tenantId, correlationId: run.row.taskId, subject: run.row.id, causationId: this.causationId }));
+    this.ctx.emit(makeEvent(key, data, { source: SOURCE, tenantId: run.row.tenantId, correlationId: run.row.taskId, subject: run.row.id, causationId: this.causationId, time: this.now }));
   }
 
   // ------------------------------------------------------------------ advancing
@@ -299,7 +307,7 @@ export class RunBatch {
   async startStep(run: RunState, row: StepRow): Promise<void> {
     const step = this.stepDef(run, row);
     const attempt = row.attempt + 1;
-    const base: Partial<StepSnapshot> = { attempt, scheduledAt: this.now, startedAt: null, error: null, nextAttemptAt: null, leaseExpiresAt: null, waitFor: null, waitKey: null, deadlineAt: null };
+    const base: Partial<StepSnapshot> = { attempt, scheduledAt: this.now, startedAt: null, error: null, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, waitFor: null, waitKey: null, deadlineAt: null };
     if (step.forEach && row.parentPath === null) {
       let items: unknown;
       try {
@@ -326,7 +334,7 @@ export class RunBatch {
         const timeoutMs = step.timeoutMs ?? route.timeoutMs;
         const hb = step.heartbeatTimeoutMs;
         this.set(row, { ...base, status: 'scheduled', input, deadlineAt: new Date(this.now.getTime() + timeoutMs + this.config.deadlineGraceMs), ...(hb ? { leaseExpiresAt: new Date(this.now.getTime() + hb) } : {}) });
-        const p: DispatchSkillParams = { invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, stepRunId: row.id, requester: 'workflow-runner', skill: step.skill!, input, attempt, timeoutMs, ...(hb ? { heartbeatMs: Math.max(100, Math.floor(hb / 3)) } : {}), source: SOURCE, causationId: this.causationId };
+        const p: DispatchSkillParams = { invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, stepRunId: row.id, requester: 'workflow-runner', skill: step.skill!, input, attempt, timeoutMs, heartbeatMs: hb ? Math.max(100, Math.floor(hb / 3)) : this.config.progressIntervalMs, source: SOURCE, causationId: this.causationId };
         this.dispatches.push({ p, route });
         this.ctx.emit(skillInvokeEvent(p, route));
         this.emitStep(run, row, 'step.run.scheduled.v1', {});
@@ -437,11 +445,14 @@ export class RunBatch {
     this.emit(run, 'skill.invocation.cancel.v1', { invocationId: row.id, tenantId: run.row.tenantId, reason });
   }
 
-  /** The worker took the attempt up (started) or is alive (heartbeat): the lease runs on. */
-  markRunning(run: RunState, row: StepRow, heartbeatTimeoutMs: number | undefined, started: boolean): void {
+  /**
+   * The worker took the attempt up (started, or a result that says when it began) or is alive (heartbeat): the
+   * attempt is leased to that worker and the lease runs on.
+   */
+  markRunning(run: RunState, row: StepRow, worker: string, heartbeatTimeoutMs: number | undefined, started: boolean, startedAt?: Date): void {
     const lease = heartbeatTimeoutMs ? { leaseExpiresAt: new Date(this.now.getTime() + heartbeatTimeoutMs) } : {};
     if (row.status === 'scheduled') {
-      this.set(row, { status: 'running', startedAt: this.now, ...lease });
+      this.set(row, { status: 'running', startedAt: startedAt ?? this.now, leaseOwner: worker, ...lease });
       this.emitStep(run, row, 'step.run.started.v1', {});
     } else if (!started) this.set(row, lease);
   }
@@ -450,7 +461,7 @@ export class RunBatch {
 
   /** A step run finished its current attempt with an output. */
   async completeStep(run: RunState, row: StepRow, output: unknown): Promise<void> {
-    this.set(row, { status: 'completed', output: output ?? null, completedAt: this.now, nextAttemptAt: null, deadlineAt: null, leaseExpiresAt: null, waitFor: null, waitKey: null, error: null });
+    this.set(row, { status: 'completed', output: output ?? null, completedAt: this.now, nextAttemptAt: null, deadlineAt: null, leaseOwner: null, leaseExpiresAt: null, waitFor: null, waitKey: null, error: null });
     this.emitStep(run, row, 'step.run.completed.v1', { output: output ?? null });
     await this.afterStepDone(run, row);
   }
@@ -479,7 +490,7 @@ export class RunBatch {
     const max = step.retry.maxAttempts ?? this.config.defaultMaxAttempts;
     const attempt = Math.max(row.attempt, 1);
     const retry = error.retryable && !step.retry.nonRetryable.has(error.code) && attempt < max && row.attempt > 0;
-    const cleared = { deadlineAt: null, leaseExpiresAt: null, waitKey: null } as const;
+    const cleared = { deadlineAt: null, leaseOwner: null, leaseExpiresAt: null, waitKey: null } as const;
     if (retry) {
       const retryAt = new Date(this.now.getTime() + retryDelayMs(step.retry.backoff, attempt));
       this.set(row, { ...cleared, status: 'waiting', waitFor: 'retry', nextAttemptAt: retryAt, error });
@@ -662,6 +673,7 @@ interface StepRowDb {
   completed_at: Date | null;
   next_attempt_at: Date | null;
   deadline_at: Date | null;
+  lease_owner: string | null;
   lease_expires_at: Date | null;
   wait_for: string | null;
   wait_key: string | null;
@@ -682,6 +694,7 @@ const stepFromDb = (s: StepRowDb): StepRow => ({
   completedAt: s.completed_at,
   nextAttemptAt: s.next_attempt_at,
   deadlineAt: s.deadline_at,
+  leaseOwner: s.lease_owner,
   leaseExpiresAt: s.lease_expires_at,
   waitFor: s.wait_for,
   waitKey: s.wait_key,
@@ -771,12 +784,12 @@ async function writeChanges(
     WITH steps AS (
       UPDATE step_runs AS s SET status = v.status::step_run_status, attempt = v.attempt, input = v.input::jsonb, output = v.output::jsonb, error = v.error::jsonb,
              scheduled_at = v.scheduled_at, started_at = v.started_at, completed_at = v.completed_at, next_attempt_at = v.next_attempt_at,
-             deadline_at = v.deadline_at, lease_expires_at = v.lease_expires_at, wait_for = v.wait_for, wait_key = v.wait_key, updated_at = ${w.now}
+             deadline_at = v.deadline_at, lease_owner = v.lease_owner, lease_expires_at = v.lease_expires_at, wait_for = v.wait_for, wait_key = v.wait_key, updated_at = ${w.now}
         FROM unnest(${c((x) => x.id)}::text[], ${c((x) => x.status)}::text[], ${c((x) => x.attempt)}::int[], ${c((x) => j(x.input))}::text[], ${c((x) => j(x.output))}::text[],
                     ${c((x) => j(x.error))}::text[], ${c((x) => x.scheduledAt)}::timestamptz[], ${c((x) => x.startedAt)}::timestamptz[], ${c((x) => x.completedAt)}::timestamptz[],
-                    ${c((x) => x.nextAttemptAt)}::timestamptz[], ${c((x) => x.deadlineAt)}::timestamptz[], ${c((x) => x.leaseExpiresAt)}::timestamptz[],
+                    ${c((x) => x.nextAttemptAt)}::timestamptz[], ${c((x) => x.deadlineAt)}::timestamptz[], ${c((x) => x.leaseOwner)}::text[], ${c((x) => x.leaseExpiresAt)}::timestamptz[],
                     ${c((x) => x.waitFor)}::text[], ${c((x) => x.waitKey)}::text[])
-             AS v(id, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_expires_at, wait_for, wait_key)
+             AS v(id, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_owner, lease_expires_at, wait_for, wait_key)
        WHERE s.id = v.id RETURNING 1
     ), runs AS (
       UPDATE workflow_runs AS r SET status = v.status::workflow_run_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = v.completed_at, updated_at = ${w.now}

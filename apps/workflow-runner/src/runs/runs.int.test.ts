@@ -15,7 +15,7 @@ import { startRuns } from './start-runs.handler.js';
 
 let db: TestSchema;
 let uow: UnitOfWork;
-const engine: EngineConfig = { defaultMaxAttempts: 3, deadlineGraceMs: 1000 };
+const engine: EngineConfig = { defaultMaxAttempts: 3, deadlineGraceMs: 1000, progressIntervalMs: 30_000 };
 const meta = { source: 'test', tenantId: 't1', correlationId: 'x' };
 
 beforeAll(async () => {
@@ -257,6 +257,37 @@ describe('workflow engine (real PostgreSQL)', () => {
     // A late result changes nothing.
     await deliver(result((await steps(id))['work']!.id, 1, { output: {} }));
     expect((await steps(id))['work']!.status).toBe('cancelled');
+  });
+
+  it('a started report gives the attempt to its worker (lease); missed heartbeats fail the attempt, stop the worker and retry', async () => {
+    await define({ name: 't.lease', version: 1, steps: [{ id: 'beat', skill: 'echo', heartbeat_timeout: '30s', retry: { max_attempts: 2, backoff: { type: 'fixed', initial: '1s', jitter: 0 } } }] });
+    const id = await start('t.lease', {});
+    let beat = (await steps(id))['beat']!;
+    const progress = (key: 'skill.invocation.started.v1' | 'skill.invocation.heartbeat.v1', attempt: number): SkillResultEvent =>
+      ({ key, envelope: makeEvent(key, { invocationId: beat.id, stepRunId: beat.id, taskId: 'x', requester: 'workflow-runner', attempt, worker: 'w-1' }, meta).envelope });
+    expect(beat.leaseExpiresAt).not.toBeNull();
+    await deliver(progress('skill.invocation.started.v1', 1));
+    beat = (await steps(id))['beat']!;
+    expect(beat).toMatchObject({ status: 'running', leaseOwner: 'w-1' });
+    expect(of(await events(id), 'step.run.started.v1')).toHaveLength(1);
+    await db.prisma.$executeRaw`UPDATE step_runs SET lease_expires_at = now() - interval '1 ms' WHERE run_id = ${id}`;
+    await sweepTimers(uow, engine);
+    beat = (await steps(id))['beat']!;
+    expect(beat).toMatchObject({ status: 'waiting', waitFor: 'retry', leaseOwner: null, error: { code: 'heartbeat_timeout' } });
+    expect(of(await events(), 'skill.invocation.cancel.v1').map((e) => e.data['invocationId'])).toContain(beat.id);
+    await deliver(progress('skill.invocation.heartbeat.v1', 1)); // the old attempt's late heartbeat changes nothing
+    expect((await steps(id))['beat']!.status).toBe('waiting');
+  });
+
+  it('a result that says when its skill began records the start and emits step.run.started before the completion', async () => {
+    await define({ name: 't.quick', version: 1, steps: [{ id: 'q', skill: 'echo' }] });
+    const id = await start('t.quick', {});
+    const q = (await steps(id))['q']!;
+    const began = new Date(Date.now() - 5);
+    const base = { invocationId: q.id, stepRunId: q.id, taskId: 'x', requester: 'workflow-runner' as const, attempt: 1, durationMs: 5, worker: 'w-2', startedAt: began.toISOString() };
+    await deliver({ key: 'skill.invocation.completed.v1', envelope: makeEvent('skill.invocation.completed.v1', { ...base, output: { ok: true } }, meta).envelope });
+    expect((await steps(id))['q']).toMatchObject({ status: 'completed', startedAt: began, output: { ok: true } });
+    expect(types(await events(id)).filter((t) => t.startsWith('step.run'))).toEqual(['step.run.scheduled', 'step.run.started', 'step.run.completed']);
   });
 
   it('fails a run past its timeout and an attempt past its deadline', async () => {

@@ -25,11 +25,15 @@ export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineC
     const { run, row } = found;
     const current = row.attempt === d.attempt && (row.status === 'scheduled' || row.status === 'running');
     if (!current) continue;
+    const startedAt = d.startedAt === undefined ? undefined : new Date(d.startedAt);
+    // A skill quicker than its started report tells of its start in its result: the step still gets its started event.
+    const isResult = e.key === 'skill.invocation.completed.v1' || e.key === 'skill.invocation.failed.v1';
+    if (isResult && row.status === 'scheduled' && d.worker && startedAt) batch.markRunning(run, row, d.worker, undefined, true, startedAt);
     switch (e.key) {
       case 'skill.invocation.started.v1':
       case 'skill.invocation.heartbeat.v1': {
         const hb = batch.stepDef(run, row).heartbeatTimeoutMs;
-        batch.markRunning(run, row, hb, e.key === 'skill.invocation.started.v1');
+        batch.markRunning(run, row, e.envelope.data.worker, hb, e.key === 'skill.invocation.started.v1', startedAt);
         break;
       }
       case 'skill.invocation.completed.v1':

@@ -1,10 +1,10 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Catalogue, Filters } from '@steward/contracts';
-import { ServiceRuntime } from '@steward/service-kit';
+import { ServiceRuntime, TimerLoop } from '@steward/service-kit';
 import { registerDefinitionsFromDir } from '@steward/workflows';
 import type { WorkflowRunnerConfig } from './config.js';
 import type { EngineConfig } from './engine/run-batch.js';
-import { sweepTimers, TimerLoop } from './engine/timers.js';
+import { sweepTimers } from './engine/timers.js';
 import { handleControl } from './runs/control.handler.js';
 import { handleDecisionsResolved } from './runs/decisions.handler.js';
 import { handleExternalEvents } from './runs/external-events.handler.js';

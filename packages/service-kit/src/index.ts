@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './logger.js';
 export * from './runtime.js';
 export * from './http.js';
+export * from './timer-loop.js';

@@ -193,7 +193,15 @@ export const DecisionRequestedV1 = z.object({
   type: z.string().min(1).max(100),
   options: z.array(z.object({ id: z.string().min(1), label: z.string() })).min(1),
   proposal: z.string().min(1).optional(),
+  /**
+   * What the decider sees. Fields the escalation engine reads: confidence and sampleAgreement (0..1), risk
+   * (low|medium|high), reversible and critical (booleans), urgency (low|normal|high|critical), blastRadius, cost,
+   * recipient (who answers); any other field is an attribute that preferences may learn from.
+   */
   context: JsonObject,
+  /** Option taken when nobody answers by `fallbackAt`; the resolution says it was a timeout. */
+  fallback: z.string().min(1).optional(),
+  fallbackAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type DecisionRequestedV1 = z.infer<typeof DecisionRequestedV1>;
 
@@ -206,3 +214,50 @@ export const DecisionResolvedV1 = z.object({
   reasons: z.array(z.string()),
 });
 export type DecisionResolvedV1 = z.infer<typeof DecisionResolvedV1>;
+
+/** The engine did not decide alone: the decision waits in an escalation batch for a person. */
+export const DecisionEscalatedV1 = z.object({
+  decisionId: Id,
+  tenantId: Id,
+  batchId: Id,
+  recipient: z.string().min(1),
+  type: z.string().min(1),
+  proposal: z.string().min(1).optional(),
+  score: z.number().min(0).max(1).optional(),
+  threshold: z.number().optional(),
+  policyVersion: z.string(),
+  reasons: z.array(z.string()),
+});
+export type DecisionEscalatedV1 = z.infer<typeof DecisionEscalatedV1>;
+
+/** A person reviewed an autonomous decision (an audit): it feeds the error estimate and the learning, it changes nothing. */
+export const DecisionReviewedV1 = z.object({
+  decisionId: Id,
+  tenantId: Id,
+  choice: z.string().min(1),
+  decidedChoice: z.string().min(1),
+  agreed: z.boolean(),
+  weight: z.number().positive(),
+});
+export type DecisionReviewedV1 = z.infer<typeof DecisionReviewedV1>;
+
+/** An escalation batch is ready for its person: it is full, its oldest decision waited long enough, or one is critical. */
+export const EscalationBatchReadyV1 = z.object({
+  batchId: Id,
+  tenantId: Id,
+  recipient: z.string().min(1),
+  trigger: z.enum(['size', 'timeout', 'critical']),
+  decisionIds: z.array(Id).min(1),
+});
+export type EscalationBatchReadyV1 = z.infer<typeof EscalationBatchReadyV1>;
+
+/** Commands to the escalation service (from the gateway): answer a decision, revoke a learned preference. */
+export const EscalationControlV1 = z.object({
+  requestId: Id,
+  tenantId: Id,
+  action: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('answer'), decisionId: Id, choice: z.string().min(1), answeredBy: z.string().min(1).max(200) }),
+    z.object({ kind: z.literal('revoke_preference'), preferenceId: Id, by: z.string().min(1).max(200) }),
+  ]),
+});
+export type EscalationControlV1 = z.infer<typeof EscalationControlV1>;

@@ -6,3 +6,4 @@ export * from './make-envelope.js';
 export * from './decode.js';
 export * from './json-schema.js';
 export * from './workflow-definition.js';
+export * from './escalation-policy.js';

@@ -60,6 +60,8 @@ export const DecisionSpec = z
     context: z.record(z.string(), Template).optional(),
     /** Option taken when nobody answers in time (the escalation service records that it did). */
     fallback: z.string().min(1).max(100).optional(),
+    /** How long an escalated decision waits for its person before the fallback is taken (default: the service's). */
+    fallback_after: Duration.optional(),
   })
   .strict();
 

@@ -31,7 +31,7 @@ export interface CompiledStep {
   heartbeatTimeoutMs?: number;
   skill?: string;
   workflow?: { name: string; version?: number };
-  decision?: { type: string; options: { id: string; label: string }[]; proposal?: CompiledTemplate; context?: CompiledTemplate; fallback?: string };
+  decision?: { type: string; options: { id: string; label: string }[]; proposal?: CompiledTemplate; context?: CompiledTemplate; fallback?: string; fallbackAfterMs?: number };
   wait?: CompiledWait;
   forEach?: { items: CompiledExpression; concurrency: number };
 }
@@ -229,7 +229,15 @@ export function compileDefinition(raw: unknown, world: CompileContext = {}): Com
       const context = d.context === undefined ? undefined : expr(id, [...path, 'decision', 'context'], () => compileTemplate(d.context));
       if (proposal) checkRefs(proposal.refs, id, [...path, 'decision', 'proposal'], false);
       if (context) checkRefs(context.refs, id, [...path, 'decision', 'context'], false);
-      step.decision = { type: d.type, options: d.options, ...(proposal ? { proposal } : {}), ...(context ? { context } : {}), ...(d.fallback ? { fallback: d.fallback } : {}) };
+      if (d.fallback_after !== undefined && !d.fallback) issues.push({ path: [...path, 'decision', 'fallback_after'], step: id, code: 'decision', message: `step ${id}: fallback_after needs a fallback option` });
+      step.decision = {
+        type: d.type,
+        options: d.options,
+        ...(proposal ? { proposal } : {}),
+        ...(context ? { context } : {}),
+        ...(d.fallback ? { fallback: d.fallback } : {}),
+        ...(d.fallback_after !== undefined ? { fallbackAfterMs: durationMs(d.fallback_after) } : {}),
+      };
     } else if (def.wait) {
       const w = def.wait;
       if ('duration' in w) step.wait = { kind: 'duration', ms: durationMs(w.duration) };

@@ -374,7 +374,9 @@ export class RunBatch {
           type: d.type,
           options: d.options,
           ...(typeof proposal === 'string' && proposal.length > 0 ? { proposal } : {}),
-          context: { ...context, ...(d.fallback ? { fallback: d.fallback } : {}), workflow: run.def.name, step: step.id },
+          context: { ...context, workflow: run.def.name, step: step.id },
+          ...(d.fallback ? { fallback: d.fallback } : {}),
+          ...(d.fallbackAfterMs !== undefined ? { fallbackAt: new Date(this.now.getTime() + d.fallbackAfterMs).toISOString() } : {}),
         });
         this.emitStep(run, row, 'step.run.waiting.v1', { for: 'decision', key: decisionId });
         return;

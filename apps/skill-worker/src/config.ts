@@ -1,7 +1,16 @@
+import { LlmEnvSchema } from '@steward/llm';
 import { BaseConfig, withHttpPort } from '@steward/service-kit';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-export const SkillWorkerConfig = BaseConfig.extend(withHttpPort(8083).shape).extend({
+/** The prompt skills shipped with Steward (Agent Skills folders). */
+const SHIPPED_SKILLS_DIR = fileURLToPath(new URL('../skills', import.meta.url));
+
+export const SkillWorkerConfig = BaseConfig.extend(withHttpPort(8083).shape).extend(LlmEnvSchema.shape).extend({
+  /** A folder of Agent Skills (`<skill>/SKILL.md`); only their front matter is read at start-up. */
+  SKILLS_DIR: z.string().min(1).default(SHIPPED_SKILLS_DIR),
+  /** Where per-invocation and named workspaces of the command, git and file skills live (default: the tmpdir). */
+  SKILL_WORKSPACE_ROOT: z.string().min(1).optional(),
   /** `*` consumes every category through one shared durable; a comma list runs dedicated pools (`dev,text`). */
   SKILL_CATEGORIES: z
     .string()

@@ -4,7 +4,12 @@ import { ServiceRuntime } from '@steward/service-kit';
 import type { SkillWorkerConfig } from './config.js';
 import { Cancellations } from './invocations/cancellations.js';
 import { defaultWorkerId, executeInvocation } from './invocations/execute-invocation.js';
+import { createProvider } from '@steward/llm';
 import { builtinSkills } from './skills/builtin.js';
+import { configureWorkspaceRoot, librarySkills } from './skills/library/index.js';
+import { loadPromptSkills } from './skills/prompt/prompt-skills.js';
+import { textLlmSkills } from './skills/prompt/text-llm.js';
+import type { CodeSkill } from './skills/skill.js';
 import { testSkills } from './skills/test-skills.js';
 import { registerSkills } from './skills/register-skills.js';
 
@@ -19,11 +24,15 @@ export class SkillWorkerModule implements OnApplicationBootstrap, OnModuleDestro
     const { rt } = this;
     const { config } = rt;
     const categories = config.SKILL_CATEGORIES;
-    const all = config.TEST_SKILLS ? [...builtinSkills, ...testSkills] : builtinSkills;
+    configureWorkspaceRoot(config.SKILL_WORKSPACE_ROOT);
+    const llm = createProvider(llmEnvOf(config));
+    const prompt = await loadPromptSkills(config.SKILLS_DIR, () => llm);
+    for (const s of prompt.skipped) rt.log.warn({ skillsDir: config.SKILLS_DIR, ...s }, 'prompt skill skipped');
+    const all = uniqueSkills([...builtinSkills, ...librarySkills, ...textLlmSkills(() => llm), ...prompt.skills, ...(config.TEST_SKILLS ? testSkills : [])]);
     const served = all.filter((s) => categories === '*' || categories.includes(s.category));
     await registerSkills(rt.prisma, all);
     const skills = new Map(served.map((s) => [s.name, s]));
-    rt.log.info({ categories, skills: [...skills.keys()] }, 'skills loaded');
+    rt.log.info({ categories, llm: { provider: llm.kind, model: llm.model }, promptSkills: prompt.skills.length, skills: skills.size > 50 ? skills.size : [...skills.keys()] }, 'skills loaded');
     // Before taking work: every replica hears every cancel, including those of the last minutes.
     const cancellations = await Cancellations.start(rt.bus, { log: rt.log.child({ component: 'cancellations' }) });
     this.cancellations = cancellations;
@@ -49,4 +58,31 @@ export class SkillWorkerModule implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     await this.cancellations?.stop();
   }
+}
+
+/** The LLM variables as the provider parses them (strings), from the typed config. */
+function llmEnvOf(c: SkillWorkerConfig): Record<string, string | undefined> {
+  const str = (v: unknown): string | undefined => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+  return {
+    ANTHROPIC_API_KEY: c.ANTHROPIC_API_KEY,
+    ANTHROPIC_BASE_URL: c.ANTHROPIC_BASE_URL,
+    LLM_PROVIDER: c.LLM_PROVIDER,
+    LLM_MODEL: c.LLM_MODEL,
+    LLM_TIMEOUT_MS: str(c.LLM_TIMEOUT_MS),
+    LLM_MAX_RETRIES: str(c.LLM_MAX_RETRIES),
+    LLM_MAX_SCHEMA_RETRIES: str(c.LLM_MAX_SCHEMA_RETRIES),
+    LLM_MAX_TOKENS: str(c.LLM_MAX_TOKENS),
+    LLM_TOOL_CHOICE: c.LLM_TOOL_CHOICE,
+    LLM_PRICES: str(c.LLM_PRICES),
+  };
+}
+
+/** Two skills with one name would shadow each other silently: refuse to start instead. */
+function uniqueSkills(skills: CodeSkill[]): CodeSkill[] {
+  const seen = new Set<string>();
+  for (const s of skills) {
+    if (seen.has(s.name)) throw new Error(`two skills are named ${s.name} (a prompt skill in SKILLS_DIR may clash with a built-in one)`);
+    seen.add(s.name);
+  }
+  return skills;
 }

@@ -120,7 +120,7 @@ async function run(skill: CodeSkill, d: SkillInvokeV1, progress: Progress | unde
   const startedReport = progress ? setTimeout(() => send(() => progress.started()), Math.min(progress.everyMs, STARTED_REPORT_DELAY_MS)) : undefined;
   const beat = progress ? setInterval(() => send(() => progress.heartbeat()), progress.everyMs) : undefined;
   try {
-    const result = await Promise.race([skill.run(input.data, { idempotencyKey: d.idempotencyKey, attempt: d.attempt, signal: controller.signal }), stopped]);
+    const result = await Promise.race([skill.run(input.data, { idempotencyKey: d.idempotencyKey, tenantId: d.tenantId, attempt: d.attempt, signal: controller.signal }), stopped]);
     if (state.halt) return halted(state.halt);
     const output = skill.output.safeParse(result);
     if (!output.success) return { ok: false, error: { code: 'invalid_output', message: `${skill.name} returned output that does not match its schema`, retryable: false, details: z.treeifyError(output.error) } };

@@ -8,7 +8,7 @@ export async function registerSkills(prisma: PrismaClient, skills: readonly Code
     const row = {
       category: s.category,
       description: s.description,
-      kind: 'code',
+      kind: s.kind ?? 'code',
       sideEffects: s.sideEffects,
       timeoutMs: s.timeoutMs,
       inputSchema: z.toJSONSchema(s.input, { unrepresentable: 'any', io: 'input' }) as object,

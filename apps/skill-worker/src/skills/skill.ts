@@ -7,6 +7,8 @@ export interface CodeSkill<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   description: string;
   sideEffects: 'none' | 'reversible' | 'irreversible';
   timeoutMs: number;
+  /** `prompt` for Agent Skills folders (their instructions go to the model); `code` when absent. */
+  kind?: 'code' | 'prompt';
   input: I;
   output: O;
   run(input: z.infer<I>, ctx: SkillContext): Promise<z.infer<O>>;
@@ -15,6 +17,8 @@ export interface CodeSkill<I extends z.ZodType = z.ZodType, O extends z.ZodType 
 export interface SkillContext {
   /** Equal across retries of one step run: skills with outside effects must act at most once per key. */
   idempotencyKey: string;
+  /** Whose work this is: anything a skill keeps between invocations (a named workspace) is kept per tenant. */
+  tenantId: string;
   attempt: number;
   /** Aborted on timeout or cancellation; long skills must pass it on or check it. */
   signal: AbortSignal;

@@ -174,3 +174,14 @@ export async function waitForTask(stack: Stack, taskId: string, timeoutMs = 60_0
 
 export const eventTypes = (events: Envelope[]): string[] => events.map((e) => e.type.replace(/^steward\./, ''));
 export { Catalogue };
+
+/** Polls `probe` every 50 ms until it returns a value; fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

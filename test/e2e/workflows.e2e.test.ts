@@ -6,7 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Stack, submit, waitForTask } from './harness.js';
+import { Stack, submit, until, waitForTask } from './harness.js';
 
 let stack: Stack;
 
@@ -86,15 +86,6 @@ interface StepView {
 async function runOf(taskId: string): Promise<{ id: string; status: string; steps: StepView[] }> {
   const { runs } = (await (await fetch(stack.url('gateway', `/v1/tasks/${taskId}/runs`))).json()) as { runs: { id: string }[] };
   return (await (await fetch(stack.url('gateway', `/v1/runs/${runs[0]!.id}`))).json()) as { id: string; status: string; steps: StepView[] };
-}
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 const start = async (workflow: string, input: Record<string, unknown> = {}) => {
   const r = await submit(stack, { workflow, input });

@@ -81,6 +81,7 @@ export const Catalogue = {
   'decision.requested.v1': entry('decision.requested', 1, 'events', ev.DecisionRequestedV1),
   'decision.resolved.v1': entry('decision.resolved', 1, 'events', ev.DecisionResolvedV1),
   'decision.escalated.v1': entry('decision.escalated', 1, 'events', ev.DecisionEscalatedV1),
+  'decision.withdrawn.v1': entry('decision.withdrawn', 1, 'events', ev.DecisionWithdrawnV1),
   'decision.reviewed.v1': entry('decision.reviewed', 1, 'events', ev.DecisionReviewedV1),
   'escalation.batch.ready.v1': entry('escalation.batch.ready', 1, 'events', ev.EscalationBatchReadyV1),
   'escalation.control.v1': entry('escalation.control', 1, 'commands', ev.EscalationControlV1),

@@ -230,6 +230,16 @@ export const DecisionEscalatedV1 = z.object({
 });
 export type DecisionEscalatedV1 = z.infer<typeof DecisionEscalatedV1>;
 
+/** The step that asked for a decision no longer waits for it (its run ended, or its timeout asked again). */
+export const DecisionWithdrawnV1 = z.object({
+  decisionId: Id,
+  tenantId: Id,
+  type: z.string().min(1).max(100),
+  options: DecisionRequestedV1.shape.options,
+  reason: z.string().max(2000),
+});
+export type DecisionWithdrawnV1 = z.infer<typeof DecisionWithdrawnV1>;
+
 /** A person reviewed an autonomous decision (an audit): it feeds the error estimate and the learning, it changes nothing. */
 export const DecisionReviewedV1 = z.object({
   decisionId: Id,

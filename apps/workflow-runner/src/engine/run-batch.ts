@@ -441,6 +441,13 @@ export class RunBatch {
     this.results.push({ invocationId: row.id, attempt: row.attempt, status: result.status, output: result.status === 'completed' ? result.output : null, error: result.status === 'failed' ? result.error : null });
   }
 
+  /** The step gives up the decision it waits for: the escalation service takes it out of the person's inbox. */
+  private withdrawDecision(run: RunState, row: StepRow, reason: string): void {
+    const d = this.stepDef(run, row).decision;
+    if (row.status !== 'waiting' || row.waitFor !== 'decision' || !row.waitKey || !d) return;
+    this.emit(run, 'decision.withdrawn.v1', { decisionId: row.waitKey, tenantId: run.row.tenantId, type: d.type, options: d.options, reason });
+  }
+
   /** Marks the step's invocation cancelled at flush and tells every worker to stop it. */
   private cancelInvocation(run: RunState, row: StepRow, reason: string): void {
     this.cancels.push({ invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, reason });
@@ -516,6 +523,7 @@ export class RunBatch {
     if (step.kind === 'skill' && (row.status === 'scheduled' || row.status === 'running')) {
       this.cancelInvocation(run, row, error.message);
     }
+    this.withdrawDecision(run, row, error.message);
     await this.failAttempt(run, row, error);
     if (child) for (const c of await this.load([child])) await this.cancelRun(c, error.message);
   }
@@ -579,6 +587,7 @@ export class RunBatch {
         this.cancelInvocation(run, row, reason);
       }
       if (row.waitFor === 'child_run' && row.waitKey) children.push(row.waitKey);
+      this.withdrawDecision(run, row, reason);
       const wasActive = row.status !== 'pending';
       this.set(row, { status: 'cancelled', completedAt: this.now, nextAttemptAt: null, deadlineAt: null, leaseExpiresAt: null, waitFor: null, waitKey: null });
       if (wasActive) this.emitStep(run, row, 'step.run.cancelled.v1', {});

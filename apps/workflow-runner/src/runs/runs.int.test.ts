@@ -244,6 +244,18 @@ describe('workflow engine (real PostgreSQL)', () => {
     expect((await steps(id))['act']).toMatchObject({ status: 'scheduled', input: { choice: 'stop' } });
   });
 
+  it('a decision step sends its fallback with a due time, and withdraws its decision when the run is cancelled', async () => {
+    const options = [{ id: 'go', label: 'Deploy' }, { id: 'stop', label: 'Hold' }];
+    await define({ name: 't.withdraw', version: 1, steps: [{ id: 'ask', decision: { type: 'deploy', options, fallback: 'stop', fallback_after: '1h' } }] });
+    const id = await start('t.withdraw', {});
+    const [requested] = of(await events(id), 'decision.requested.v1');
+    expect(requested!.data).toMatchObject({ fallback: 'stop', fallbackAt: expect.any(String) as string });
+    expect(Date.parse(requested!.data['fallbackAt'] as string) - Date.now()).toBeGreaterThan(3_500_000);
+    await control(id, { kind: 'cancel', reason: 'not needed' });
+    const [withdrawn] = of(await events(id), 'decision.withdrawn.v1');
+    expect(withdrawn!.data).toMatchObject({ decisionId: requested!.data['decisionId'], type: 'deploy', options, reason: 'not needed' });
+  });
+
   it('cancelling a run stops its running skills and its child runs', async () => {
     await define({ name: 't.cancel', version: 1, stages: [{ parallel: true, steps: [{ id: 'work', skill: 'echo' }, { id: 'sub', workflow: { name: 't.child' } }] }] });
     const id = await start('t.cancel', {});

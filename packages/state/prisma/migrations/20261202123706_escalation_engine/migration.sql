@@ -6,6 +6,8 @@
 -- the enum.
 
 
+ALTER TYPE "decision_status" ADD VALUE 'withdrawn';
+
 ALTER TYPE "preference_status" ADD VALUE 'candidate';
 ALTER TYPE "preference_status" ADD VALUE 'demoted';
 

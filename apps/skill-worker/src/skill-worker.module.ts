@@ -9,7 +9,8 @@ import { builtinSkills } from './skills/builtin.js';
 import { configureWorkspaceRoot, librarySkills } from './skills/library/index.js';
 import { loadPromptSkills } from './skills/prompt/prompt-skills.js';
 import { textLlmSkills } from './skills/prompt/text-llm.js';
-import type { CodeSkill } from './skills/skill.js';
+import type { CodeSkill, ModelUsage } from './skills/skill.js';
+import { Counter } from 'prom-client';
 import { testSkills } from './skills/test-skills.js';
 import { registerSkills } from './skills/register-skills.js';
 
@@ -36,7 +37,16 @@ export class SkillWorkerModule implements OnApplicationBootstrap, OnModuleDestro
     // Before taking work: every replica hears every cancel, including those of the last minutes.
     const cancellations = await Cancellations.start(rt.bus, { log: rt.log.child({ component: 'cancellations' }) });
     this.cancellations = cancellations;
-    const execute = { workerId: defaultWorkerId(), cancellations, log: rt.log };
+    const tokens = new Counter({ name: 'steward_llm_tokens_total', help: 'Model tokens used by skills, by model and kind (input, output, cache_read, cache_write)', labelNames: ['model', 'kind'], registers: [rt.registry] });
+    const cost = new Counter({ name: 'steward_llm_cost_usd_total', help: 'Model cost of skills in USD (list prices), by model', labelNames: ['model'], registers: [rt.registry] });
+    const onUsage = (model: string, u: ModelUsage): void => {
+      tokens.inc({ model, kind: 'input' }, u.inputTokens);
+      tokens.inc({ model, kind: 'output' }, u.outputTokens);
+      tokens.inc({ model, kind: 'cache_read' }, u.cacheReadTokens);
+      tokens.inc({ model, kind: 'cache_write' }, u.cacheWriteTokens);
+      cost.inc({ model }, u.costUsd);
+    };
+    const execute = { workerId: defaultWorkerId(), cancellations, log: rt.log, onUsage };
     const invoke = Catalogue['skill.invoke.v1'];
     // One durable per pool: replicas of a pool share it; pools must not overlap (the commands stream is a work queue).
     const pools = categories === '*' ? [{ durable: 'skill-worker', filter: invoke.filter }] : categories.map((c) => ({ durable: `skill-worker-${c}`, filter: invoke.filter.replace(/\*$/, c) }));

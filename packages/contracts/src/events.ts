@@ -139,8 +139,19 @@ export const SkillInvokeV1 = z.object({
 });
 export type SkillInvokeV1 = z.infer<typeof SkillInvokeV1>;
 
+/** Tokens and cost of the model calls an invocation made (absent: it made none). The task's cost is the sum over its invocations. */
+export const LlmUsageV1 = z.object({
+  calls: z.number().int().positive(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  cacheReadTokens: z.number().int().nonnegative(),
+  cacheWriteTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+});
+export type LlmUsageV1 = z.infer<typeof LlmUsageV1>;
+
 /** Which worker ran the skill and when it began (absent when the skill never started: unknown, invalid input, cancelled). */
-const RanBy = { worker: z.string().min(1).optional(), startedAt: z.iso.datetime({ offset: true }).optional() };
+const RanBy = { worker: z.string().min(1).optional(), startedAt: z.iso.datetime({ offset: true }).optional(), llmUsage: LlmUsageV1.optional() };
 
 export const SkillInvocationCompletedV1 = z.object({
   invocationId: Id,

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { deterministicId, makeEvent, type Envelope, type ErrorInfo, type SkillInvokeV1 } from '@steward/contracts';
+import { deterministicId, makeEvent, type Envelope, type ErrorInfo, type LlmUsageV1, type SkillInvokeV1 } from '@steward/contracts';
 import { silentLogger, type Bus, type Logger } from '@steward/bus';
 import { z } from 'zod';
-import { SkillError, type CodeSkill } from '../skills/skill.js';
+import { SkillError, type CodeSkill, type ModelUsage } from '../skills/skill.js';
 import type { CancellationSource } from './cancellations.js';
 
 const SOURCE = 'steward/skill-worker';
@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   workerId?: string;
   /** Without it the invocation cannot be cancelled. */
   cancellations?: CancellationSource;
+  /** Told of every model call a skill made (metrics). */
+  onUsage?: (model: string, usage: ModelUsage) => void;
   log?: Logger;
 }
 
@@ -50,6 +52,19 @@ export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, Co
   let outcome: Outcome;
   const worker = opts.workerId ?? defaultWorkerId();
   const began: { at?: Date } = {};
+  let usage: LlmUsageV1 | undefined;
+  const recordUsage = (model: string, u: ModelUsage): void => {
+    const prev = usage ?? { calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
+    usage = {
+      calls: prev.calls + 1,
+      inputTokens: prev.inputTokens + u.inputTokens,
+      outputTokens: prev.outputTokens + u.outputTokens,
+      cacheReadTokens: prev.cacheReadTokens + u.cacheReadTokens,
+      cacheWriteTokens: prev.cacheWriteTokens + u.cacheWriteTokens,
+      costUsd: prev.costUsd + u.costUsd,
+    };
+    opts.onUsage?.(model, u);
+  };
   const skill = skills.get(d.skill);
   const cancelled = opts.cancellations?.reasonFor(d.tenantId, d.invocationId);
   if (cancelled !== undefined) {
@@ -73,9 +88,9 @@ export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, Co
         heartbeat: () => report('skill.invocation.heartbeat.v1'),
       };
     }
-    outcome = await run(skill, d, progress, opts.cancellations, began);
+    outcome = await run(skill, d, progress, opts.cancellations, began, recordUsage);
   }
-  const base = { ...ref, durationMs: performance.now() - started, ...(began.at ? { worker, startedAt: began.at.toISOString() } : {}) };
+  const base = { ...ref, durationMs: performance.now() - started, ...(began.at ? { worker, startedAt: began.at.toISOString() } : {}), ...(usage ? { llmUsage: usage } : {}) };
   const meta = { ...ctx, id: deterministicId(d.invocationId, String(d.attempt), 'result') };
   if (outcome.ok) {
     await bus.publish(makeEvent('skill.invocation.completed.v1', { ...base, output: outcome.output }, meta));
@@ -88,7 +103,14 @@ export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, Co
 type Halt = { kind: 'timeout' } | { kind: 'cancelled'; reason: string };
 const HALTED = Symbol('halted');
 
-async function run(skill: CodeSkill, d: SkillInvokeV1, progress: Progress | undefined, cancellations: CancellationSource | undefined, began: { at?: Date }): Promise<Outcome> {
+async function run(
+  skill: CodeSkill,
+  d: SkillInvokeV1,
+  progress: Progress | undefined,
+  cancellations: CancellationSource | undefined,
+  began: { at?: Date },
+  recordUsage: (model: string, u: ModelUsage) => void,
+): Promise<Outcome> {
   const input = skill.input.safeParse(d.input);
   if (!input.success) return { ok: false, error: { code: 'invalid_input', message: `input does not match ${skill.name}'s schema`, retryable: false, details: z.treeifyError(input.error) } };
   const timeoutMs = Math.min(d.timeoutMs, skill.timeoutMs);
@@ -120,7 +142,7 @@ async function run(skill: CodeSkill, d: SkillInvokeV1, progress: Progress | unde
   const startedReport = progress ? setTimeout(() => send(() => progress.started()), Math.min(progress.everyMs, STARTED_REPORT_DELAY_MS)) : undefined;
   const beat = progress ? setInterval(() => send(() => progress.heartbeat()), progress.everyMs) : undefined;
   try {
-    const result = await Promise.race([skill.run(input.data, { idempotencyKey: d.idempotencyKey, tenantId: d.tenantId, attempt: d.attempt, signal: controller.signal }), stopped]);
+    const result = await Promise.race([skill.run(input.data, { idempotencyKey: d.idempotencyKey, tenantId: d.tenantId, taskId: d.taskId, attempt: d.attempt, signal: controller.signal, recordUsage }), stopped]);
     if (state.halt) return halted(state.halt);
     const output = skill.output.safeParse(result);
     if (!output.success) return { ok: false, error: { code: 'invalid_output', message: `${skill.name} returned output that does not match its schema`, retryable: false, details: z.treeifyError(output.error) } };

@@ -17,7 +17,7 @@ import { Cancellations } from './cancellations.js';
 import { STARTED_REPORT_DELAY_MS, executeInvocation } from './execute-invocation.js';
 
 type TestBus = Awaited<ReturnType<typeof createTestBus>>;
-type Seen = { type: string; id: string; data: { invocationId: string; worker?: string; startedAt?: string; error?: ErrorInfo; output?: unknown } };
+type Seen = { type: string; id: string; data: { invocationId: string; worker?: string; startedAt?: string; error?: ErrorInfo; output?: unknown; llmUsage?: unknown } };
 
 const WORKER = 'test-host-4242';
 const ctx = { source: 'steward/test', tenantId: 't1', correlationId: 'c1' };
@@ -139,6 +139,30 @@ describe('skill-worker progress and cancellation (real NATS JetStream)', () => {
     const startedAt = Date.parse(mine[0]!.data.startedAt!);
     expect(startedAt).toBeGreaterThanOrEqual(t0);
     expect(startedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('sums the model usage a skill reports into its result (llmUsage), for the cost of the task', async () => {
+    const llm = defineSkill({
+      name: 'test.llm',
+      category: 'test',
+      description: 'reports two model calls',
+      sideEffects: 'none',
+      timeoutMs: 5000,
+      input: z.object({}),
+      output: z.object({ ok: z.boolean() }),
+      run: async (_i, c) => {
+        c.recordUsage?.('m1', { inputTokens: 100, outputTokens: 20, cacheReadTokens: 50, cacheWriteTokens: 0, costUsd: 0.001 });
+        c.recordUsage?.('m1', { inputTokens: 10, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 5, costUsd: 0.0005 });
+        return { ok: true };
+      },
+    });
+    const e = invoke({ skill: 'test.llm', category: 'test', input: {} });
+    const seen: string[] = [];
+    expect(await executeInvocation(bus, new Map([[llm.name, llm]]), e, { workerId: WORKER, onUsage: (m) => seen.push(m) })).toBe('completed');
+    await until(() => of(results.seen, e.data.invocationId).includes('completed'));
+    const done = results.seen.find((x) => x.data.invocationId === e.data.invocationId)!;
+    expect(done.data.llmUsage).toEqual({ calls: 2, inputTokens: 110, outputTokens: 22, cacheReadTokens: 50, cacheWriteTokens: 5, costUsd: 0.0015 });
+    expect(seen).toEqual(['m1', 'm1']);
   });
 
   it('a failing progress publish is logged and neither fails nor crashes the skill', async () => {

@@ -14,11 +14,23 @@ export interface CodeSkill<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   run(input: z.infer<I>, ctx: SkillContext): Promise<z.infer<O>>;
 }
 
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
 export interface SkillContext {
   /** Equal across retries of one step run: skills with outside effects must act at most once per key. */
   idempotencyKey: string;
   /** Whose work this is: anything a skill keeps between invocations (a named workspace) is kept per tenant. */
   tenantId: string;
+  /** The task this invocation works for (model usage is accounted to it). */
+  taskId: string;
+  /** Skills that call a model report each call's usage here; it goes out with the invocation's result. */
+  recordUsage?: (model: string, usage: ModelUsage) => void;
   attempt: number;
   /** Aborted on timeout or cancellation; long skills must pass it on or check it. */
   signal: AbortSignal;

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { CodeSkill, SkillContext } from '../skill.js';
 import { configureWorkspaceRoot } from './run-command.js';
 
-export const ctx = (idempotencyKey = `key-${Math.random().toString(36).slice(2)}`, signal?: SkillContext['signal']): SkillContext => ({ idempotencyKey, tenantId: 'test', attempt: 1, signal: signal ?? new AbortController().signal });
+export const ctx = (idempotencyKey = `key-${Math.random().toString(36).slice(2)}`, signal?: SkillContext['signal']): SkillContext => ({ idempotencyKey, tenantId: 'test', taskId: 'task-test', attempt: 1, signal: signal ?? new AbortController().signal });
 
 /** Parses the input like the worker does (defaults applied), then runs the skill. */
 export async function call<I extends z.ZodType, O extends z.ZodType>(skill: CodeSkill<I, O>, input: z.input<I>, c: SkillContext = ctx()): Promise<z.infer<O>> {

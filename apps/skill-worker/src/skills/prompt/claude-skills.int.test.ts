@@ -11,7 +11,7 @@ import { textLlmSkills } from './text-llm.js';
 let fake: FakeAnthropic;
 let provider: AnthropicProvider;
 let dir: string;
-const ctx = { idempotencyKey: 'k', tenantId: 't1', attempt: 1, signal: new AbortController().signal };
+const ctx = { idempotencyKey: 'k', tenantId: 't1', taskId: 'task-1', attempt: 1, signal: new AbortController().signal };
 
 beforeAll(async () => {
   fake = await FakeAnthropic.start();
@@ -29,8 +29,12 @@ describe('skills on Claude (fake Messages API)', () => {
   it('a prompt skill sends its body as a cached system block and returns the model answer', async () => {
     const { skills } = await loadPromptSkills(dir, () => provider);
     fake.enqueue(reply.toolUse({ text: '## Fixes\n- the parser' }));
-    const out = await skills[0]!.run({ task: 'Write the notes', context: { changes: ['fix parser'] } }, ctx);
+    const used: { model: string; inputTokens: number; costUsd: number }[] = [];
+    const out = await skills[0]!.run({ task: 'Write the notes', context: { changes: ['fix parser'] } }, { ...ctx, recordUsage: (model, u) => used.push({ model, ...u }) });
     expect(out).toMatchObject({ text: '## Fixes\n- the parser', offline: false });
+    expect(used).toEqual([expect.objectContaining({ model: provider.model, inputTokens: expect.any(Number) as number })]);
+    expect(used[0]!.inputTokens).toBeGreaterThan(0);
+    expect(provider.ledger.get('task-1')?.calls).toBeGreaterThanOrEqual(1); // accounted to the invocation's task
     const req = fake.requests.at(-1)!.body as { system: { text: string; cache_control?: unknown }[]; messages: { content: unknown }[] };
     const cached = req.system.find((b) => b.cache_control !== undefined);
     expect(cached?.text).toContain('Group the changes by kind.');

@@ -55,10 +55,10 @@ describe('prompt skills (Agent Skills folders)', () => {
     expect(s7).toMatchObject({ category: 'docs', description: 'Generated skill number 7 for the catalogue test.', sideEffects: 'none' });
 
     const ctl = new AbortController();
-    const out = await s7.run({ task: 'Summarise the release' }, { idempotencyKey: 'k', tenantId: 't1', attempt: 1, signal: ctl.signal });
+    const out = await s7.run({ task: 'Summarise the release' }, { idempotencyKey: 'k', tenantId: 't1', taskId: 'task-1', attempt: 1, signal: ctl.signal });
     expect(out).toMatchObject({ offline: true });
     expect(c.reads).toEqual([join(dir, 'skill-0007', 'SKILL.md')]);
-    await s7.run({ task: 'Again' }, { idempotencyKey: 'k2', tenantId: 't1', attempt: 1, signal: ctl.signal });
+    await s7.run({ task: 'Again' }, { idempotencyKey: 'k2', tenantId: 't1', taskId: 'task-1', attempt: 1, signal: ctl.signal });
     expect(c.reads).toHaveLength(1); // cached after its first use
   });
 });

@@ -145,7 +145,9 @@ function promptSkill(meta: SkillFrontMatter, folder: string, path: string, provi
         schema: z.object({ text: z.string() }),
         schemaName: 'skill_answer',
         signal: ctx.signal,
+        taskId: ctx.taskId,
       });
+      ctx.recordUsage?.(r.model, r.usage);
       return { text: r.value.text, offline: r.offline, model: r.model };
     },
   });

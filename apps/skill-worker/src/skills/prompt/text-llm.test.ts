@@ -2,7 +2,7 @@ import { OfflineProvider } from '@steward/llm';
 import { describe, expect, it } from 'vitest';
 import { keywordClassify, leadSummary, lineExtract, textLlmSkills } from './text-llm.js';
 
-const ctx = { idempotencyKey: 'k', tenantId: 't1', attempt: 1, signal: new AbortController().signal };
+const ctx = { idempotencyKey: 'k', tenantId: 't1', taskId: 'task-1', attempt: 1, signal: new AbortController().signal };
 const [summarise, classify, extract] = textLlmSkills(() => new OfflineProvider());
 
 describe('text skills offline', () => {

@@ -67,7 +67,8 @@ export function textLlmSkills(provider: () => LlmProvider): CodeSkill[] {
     run: async ({ text, maxWords }, ctx) => {
       const llm = provider();
       if (llm.kind === 'offline') return { summary: leadSummary(text, maxWords), offline: true, method: 'lead sentences' };
-      const r = await llm.complete({ prompt: `Summarise in at most ${maxWords} words:\n\n${text}`, schema: z.object({ summary: z.string() }), schemaName: 'summary', signal: ctx.signal });
+      const r = await llm.complete({ prompt: `Summarise in at most ${maxWords} words:\n\n${text}`, schema: z.object({ summary: z.string() }), schemaName: 'summary', signal: ctx.signal, taskId: ctx.taskId });
+      ctx.recordUsage?.(r.model, r.usage);
       return { summary: r.value.summary, offline: false, method: r.model };
     },
   });
@@ -92,7 +93,8 @@ export function textLlmSkills(provider: () => LlmProvider): CodeSkill[] {
       const ids = labels.map((l) => l.id) as [string, ...string[]];
       const schema = z.object({ label: z.enum(ids), confidence: z.number().min(0).max(1), rationale: z.string() });
       const list = labels.map((l) => `- ${l.id}${l.description ? `: ${l.description}` : ''}`).join('\n');
-      const r = await llm.complete({ prompt: `Classify the text into one label.\nLabels:\n${list}\n\nText:\n${text}`, schema, schemaName: 'classification', signal: ctx.signal });
+      const r = await llm.complete({ prompt: `Classify the text into one label.\nLabels:\n${list}\n\nText:\n${text}`, schema, schemaName: 'classification', signal: ctx.signal, taskId: ctx.taskId });
+      ctx.recordUsage?.(r.model, r.usage);
       return { ...r.value, offline: false, method: r.model };
     },
   });
@@ -109,7 +111,8 @@ export function textLlmSkills(provider: () => LlmProvider): CodeSkill[] {
       const llm = provider();
       if (llm.kind === 'offline') return { fields: lineExtract(text, fields), offline: true, method: 'field: value lines' };
       const schema = z.object(Object.fromEntries(fields.map((f) => [f, z.string().nullable()])));
-      const r = await llm.complete({ prompt: `Extract these fields from the text (null when absent): ${fields.join(', ')}\n\nText:\n${text}`, schema, schemaName: 'fields', signal: ctx.signal });
+      const r = await llm.complete({ prompt: `Extract these fields from the text (null when absent): ${fields.join(', ')}\n\nText:\n${text}`, schema, schemaName: 'fields', signal: ctx.signal, taskId: ctx.taskId });
+      ctx.recordUsage?.(r.model, r.usage);
       return { fields: r.value, offline: false, method: r.model };
     },
   });

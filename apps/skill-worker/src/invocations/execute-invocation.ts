@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { deterministicId, makeEvent, type Envelope, type ErrorInfo, type LlmUsageV1, type SkillInvokeV1 } from '@steward/contracts';
 import { silentLogger, type Bus, type Logger } from '@steward/bus';
+import { isLlmError } from '@steward/llm';
 import { z } from 'zod';
 import { SkillError, type CodeSkill, type ModelUsage } from '../skills/skill.js';
 import type { CancellationSource } from './cancellations.js';
@@ -36,6 +37,16 @@ interface Progress {
 export const STARTED_REPORT_DELAY_MS = 200;
 
 const cancelledError = (reason: string): ErrorInfo => ({ code: 'cancelled', message: `cancelled: ${reason}`, retryable: false });
+
+/** Model errors a later attempt may get past (the provider has already retried within this one). */
+const RETRYABLE_LLM = new Set(['rate_limited', 'overloaded', 'unavailable', 'timeout', 'invalid_output']);
+
+/** What a skill's exception tells the requester: its own code, a model error's (`llm_<code>`), or `skill_error`. */
+export function errorOf(err: unknown): ErrorInfo {
+  if (err instanceof SkillError) return { code: err.code, message: err.message, retryable: err.retryable };
+  if (isLlmError(err)) return { code: `llm_${err.code}`, message: err.message, retryable: RETRYABLE_LLM.has(err.code) };
+  return { code: 'skill_error', message: err instanceof Error ? err.message : String(err), retryable: true };
+}
 
 /**
  * Runs one invocation attempt and publishes its result (awaiting JetStream's ack) before the command is acked.
@@ -149,8 +160,7 @@ async function run(
     return { ok: true, output: output.data };
   } catch (err) {
     if (state.halt) return halted(state.halt);
-    if (err instanceof SkillError) return { ok: false, error: { code: err.code, message: err.message, retryable: err.retryable } };
-    return { ok: false, error: { code: 'skill_error', message: err instanceof Error ? err.message : String(err), retryable: true } };
+    return { ok: false, error: errorOf(err) };
   } finally {
     clearTimeout(timer);
     clearTimeout(startedReport);

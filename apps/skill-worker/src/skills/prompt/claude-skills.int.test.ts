@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../../invocations/execute-invocation.js';
 import { loadPromptSkills } from './prompt-skills.js';
 import { textLlmSkills } from './text-llm.js';
 
@@ -46,5 +47,14 @@ describe('skills on Claude (fake Messages API)', () => {
     fake.enqueue(reply.toolUse({ label: 'nope', confidence: 0.9, rationale: 'x' }), reply.toolUse({ label: 'bug', confidence: 0.8, rationale: 'a crash' }));
     const out = await classify.run({ text: 'it crashes', labels: [{ id: 'bug' }, { id: 'billing' }] }, ctx);
     expect(out).toMatchObject({ label: 'bug', confidence: 0.8, offline: false });
+  });
+
+  it('a model that stays overloaded (529) fails the invocation with a clear, retryable llm_overloaded error', async () => {
+    const summarise = textLlmSkills(() => provider).find((s) => s.name === 'text.summarise')!;
+    fake.enqueue(reply.overloaded(), reply.overloaded());
+    const err = await summarise.run({ text: 'Something long enough to summarise.', maxWords: 10 }, ctx).catch((e: unknown) => e);
+    const info = errorOf(err);
+    expect(info).toMatchObject({ code: 'llm_overloaded', retryable: true });
+    expect(info.message).toMatch(/529/);
   });
 });

@@ -10,6 +10,9 @@ import { envField, runCommand, runResultShape, Workspace, workspaceField, type R
 const MiB = 1024 * 1024;
 const tail = (s: string, n = 4_000): string => (s.length > n ? `…${s.slice(-n)}` : s);
 
+/** What the test and lint skills report of the program run itself. */
+const ranFor = (r: RunCommandResult) => ({ exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, stdoutTail: tail(r.stdout), stderrTail: tail(r.stderr) });
+
 const commandFields = {
   workspace: workspaceField,
   command: z.string().min(1).max(4096).describe('Program to run: a name looked up on PATH or a path relative to cwd. Never run through a shell.'),
@@ -127,11 +130,7 @@ export const testsRun = defineSkill({
       parseError = err instanceof Error ? err.message : String(err);
     }
     return {
-      exitCode: r.exitCode,
-      timedOut: r.timedOut,
-      durationMs: r.durationMs,
-      stdoutTail: tail(r.stdout),
-      stderrTail: tail(r.stderr),
+      ...ranFor(r),
       ok: r.exitCode === 0 && !r.timedOut && (summary?.failed ?? 0) === 0,
       summary,
       parseError,
@@ -179,11 +178,7 @@ export const lintRun = defineSkill({
     // Linters exit 1 for findings; other codes (2 for eslint) mean the linter itself failed.
     const crashed = r.timedOut || r.exitCode === null || (r.exitCode > 1 && problems.length === 0);
     return {
-      exitCode: r.exitCode,
-      timedOut: r.timedOut,
-      durationMs: r.durationMs,
-      stdoutTail: tail(r.stdout),
-      stderrTail: tail(r.stderr),
+      ...ranFor(r),
       ok: !crashed && errorCount === 0 && (r.exitCode === 0 || problems.length > 0),
       errorCount,
       warningCount: problems.length - errorCount,

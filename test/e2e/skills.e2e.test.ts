@@ -60,4 +60,19 @@ describe('skills end to end', () => {
     expect(notes).toMatchObject({ status: 'completed', output: { offline: true } });
     expect(await run('docs.release-notes', { context: {} })).toMatchObject({ status: 'failed', error: { code: 'invalid_input' } });
   });
+
+  it('stores an output too large for the bus and passes references: the task still reads whole', async () => {
+    const text = 'x'.repeat(300 * 1024);
+    const r = await submit(stack, { skill: 'echo', input: { text } });
+    expect(r.status).toBe(202);
+    const taskId = r.body.taskId as string;
+    const { task } = await waitForTask(stack, taskId);
+    expect(task).toMatchObject({ status: 'completed' });
+    expect((task.output as { text: string }).text).toHaveLength(text.length);
+    const events = await stack.eventsOf(taskId);
+    const result = events.find((e) => e.type === 'steward.skill.invocation.completed.v1')!;
+    const completed = events.find((e) => e.type === 'steward.task.completed.v1')!;
+    expect(result.data).toMatchObject({ output: null, outputRef: { bytes: JSON.stringify({ text }).length } });
+    expect(completed.data).toMatchObject({ output: null, outputRef: (result.data as { outputRef: unknown }).outputRef });
+  });
 });

@@ -9,6 +9,8 @@ const SHIPPED_SKILLS_DIR = fileURLToPath(new URL('../skills', import.meta.url));
 export const SkillWorkerConfig = BaseConfig.extend(withHttpPort(8083).shape).extend(LlmEnvSchema.shape).extend({
   /** A folder of Agent Skills (`<skill>/SKILL.md`); only their front matter is read at start-up. */
   SKILLS_DIR: z.string().min(1).default(SHIPPED_SKILLS_DIR),
+  /** A skill output larger than this (bytes of JSON) is stored in PostgreSQL and published as a reference. */
+  SKILL_OUTPUT_INLINE_MAX_BYTES: z.coerce.number().int().min(1024).max(8 * 1024 * 1024).default(256 * 1024),
   /** Where per-invocation and named workspaces of the command, git and file skills live (default: the tmpdir). */
   SKILL_WORKSPACE_ROOT: z.string().min(1).optional(),
   /** `*` consumes every category through one shared durable; a comma list runs dedicated pools (`dev,text`). */

@@ -1,5 +1,6 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Catalogue } from '@steward/contracts';
+import { Catalogue, type OutputRef } from '@steward/contracts';
+import { storeSkillOutput } from '@steward/state';
 import { ServiceRuntime } from '@steward/service-kit';
 import type { SkillWorkerConfig } from './config.js';
 import { Cancellations } from './invocations/cancellations.js';
@@ -46,7 +47,8 @@ export class SkillWorkerModule implements OnApplicationBootstrap, OnModuleDestro
       tokens.inc({ model, kind: 'cache_write' }, u.cacheWriteTokens);
       cost.inc({ model }, u.costUsd);
     };
-    const execute = { workerId: defaultWorkerId(), cancellations, log: rt.log, onUsage };
+    const outputs = { maxInlineBytes: config.SKILL_OUTPUT_INLINE_MAX_BYTES, store: (tenantId: string, ref: OutputRef, json: string) => storeSkillOutput(rt.prisma, tenantId, ref, json) };
+    const execute = { workerId: defaultWorkerId(), cancellations, log: rt.log, onUsage, outputs };
     const invoke = Catalogue['skill.invoke.v1'];
     // One durable per pool: replicas of a pool share it; pools must not overlap (the commands stream is a work queue).
     const pools = categories === '*' ? [{ durable: 'skill-worker', filter: invoke.filter }] : categories.map((c) => ({ durable: `skill-worker-${c}`, filter: invoke.filter.replace(/\*$/, c) }));

@@ -19,7 +19,14 @@ export type TaskSubmittedV1 = z.infer<typeof TaskSubmittedV1>;
 export const TaskStartedV1 = z.object({ taskId: Id, startedAt: z.iso.datetime({ offset: true }) });
 export type TaskStartedV1 = z.infer<typeof TaskStartedV1>;
 
-export const TaskCompletedV1 = z.object({ taskId: Id, output: z.unknown(), completedAt: z.iso.datetime({ offset: true }) });
+/**
+ * An output too large for the bus (SKILL_OUTPUT_INLINE_MAX_BYTES), stored once in PostgreSQL (`skill_outputs`, and
+ * on the task or step run row); the event's `output` is then null. Read it with GET /v1/tasks/:id or /v1/runs/:id.
+ */
+export const OutputRef = z.object({ id: Id, bytes: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export type OutputRef = z.infer<typeof OutputRef>;
+
+export const TaskCompletedV1 = z.object({ taskId: Id, output: z.unknown(), outputRef: OutputRef.optional(), completedAt: z.iso.datetime({ offset: true }) });
 export type TaskCompletedV1 = z.infer<typeof TaskCompletedV1>;
 
 export const TaskFailedV1 = z.object({ taskId: Id, error: ErrorInfo, failedAt: z.iso.datetime({ offset: true }) });
@@ -101,7 +108,7 @@ export const StepRunWaitingV1 = z.object({
 });
 export type StepRunWaitingV1 = z.infer<typeof StepRunWaitingV1>;
 
-export const StepRunCompletedV1 = z.object({ ...StepRef, attempt: z.number().int().positive(), output: z.unknown() });
+export const StepRunCompletedV1 = z.object({ ...StepRef, attempt: z.number().int().positive(), output: z.unknown(), outputRef: OutputRef.optional() });
 export type StepRunCompletedV1 = z.infer<typeof StepRunCompletedV1>;
 
 /** An attempt failed; `retryAt` says when the next one runs (absent: the step parks). */
@@ -160,6 +167,8 @@ export const SkillInvocationCompletedV1 = z.object({
   requester: Requester,
   attempt: z.number().int().positive(),
   output: z.unknown(),
+  /** Set when the output was too large for the bus: `output` is then null. */
+  outputRef: OutputRef.optional(),
   durationMs: z.number().nonnegative(),
   ...RanBy,
 });

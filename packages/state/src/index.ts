@@ -2,6 +2,7 @@
 export { createPrismaClient, type CreatePrismaClientOptions, type PrismaClient, type TransactionClient } from './client.js';
 export { applyMigrations, type ApplyMigrationsOptions, type ApplyMigrationsResult } from './migrate.js';
 export { createTestSchema, type TestSchema } from './testing.js';
+export { loadSkillOutputs, outputRefFor, storeSkillOutput } from './skill-outputs.js';
 // Prisma namespace: Json input/value types and error classes (e.g. PrismaClientKnownRequestError P2002).
 export { Prisma } from './generated/prisma/client.js';
 export type {

@@ -1,5 +1,5 @@
 import type { Envelope, SkillInvocationCompletedV1, SkillInvocationFailedV1 } from '@steward/contracts';
-import { acceptSkillResults, dispatchSkill, type UnitOfWorkContext } from '@steward/state';
+import { acceptSkillResults, dispatchSkill, loadSkillOutputs, type UnitOfWorkContext } from '@steward/state';
 import { completeTasks, failTask, SOURCE } from './task-lifecycle.js';
 
 export type SkillResultEvent = { key: 'skill.invocation.completed.v1'; envelope: Envelope<SkillInvocationCompletedV1> } | { key: 'skill.invocation.failed.v1'; envelope: Envelope<SkillInvocationFailedV1> };
@@ -14,11 +14,14 @@ export async function finishSkillTasks(ctx: UnitOfWorkContext, events: SkillResu
     events.map((e) => (e.key === 'skill.invocation.completed.v1' ? { kind: 'completed' as const, ...e.envelope.data } : { kind: 'failed' as const, ...e.envelope.data })),
   );
   const completions: Parameters<typeof completeTasks>[1] = [];
+  const refs = events.flatMap((e) => (e.key === 'skill.invocation.completed.v1' && e.envelope.data.outputRef && accepted.has(e.envelope.data.invocationId) ? [e.envelope.data.outputRef] : []));
+  const stored = await loadSkillOutputs(ctx.tx, refs);
   for (const e of events) {
     const d = e.envelope.data;
     if (!accepted.delete(d.invocationId)) continue; // stale attempt or duplicate result
     if (e.key === 'skill.invocation.completed.v1') {
-      completions.push({ tenantId: e.envelope.tenantid, taskId: d.taskId, output: e.envelope.data.output, causationId: e.envelope.id });
+      const ref = e.envelope.data.outputRef;
+      completions.push({ tenantId: e.envelope.tenantid, taskId: d.taskId, output: ref ? stored.get(ref.id) : e.envelope.data.output, ...(ref ? { outputRef: ref } : {}), causationId: e.envelope.id });
       continue;
     }
     const { error } = e.envelope.data;

@@ -1,4 +1,4 @@
-import { makeEvent, type ErrorInfo } from '@steward/contracts';
+import { makeEvent, type ErrorInfo, type OutputRef } from '@steward/contracts';
 import { json, type UnitOfWorkContext } from '@steward/state';
 
 export const SOURCE = 'steward/orchestrator';
@@ -7,6 +7,8 @@ export interface Completion {
   tenantId: string;
   taskId: string;
   output: unknown;
+  /** The output came by reference (too large for the bus): task.completed carries the reference, not the output. */
+  outputRef?: OutputRef;
   causationId: string;
 }
 
@@ -22,7 +24,8 @@ export async function completeTasks({ tx, emit }: UnitOfWorkContext, items: Comp
   const done = new Set(rows.map((r) => r.id));
   for (const i of items) {
     if (!done.delete(i.taskId)) continue;
-    emit(makeEvent('task.completed.v1', { taskId: i.taskId, output: i.output, completedAt: now.toISOString() }, { source: SOURCE, tenantId: i.tenantId, correlationId: i.taskId, subject: i.taskId, causationId: i.causationId }));
+    const output = i.outputRef ? { output: null, outputRef: i.outputRef } : { output: i.output };
+    emit(makeEvent('task.completed.v1', { taskId: i.taskId, ...output, completedAt: now.toISOString() }, { source: SOURCE, tenantId: i.tenantId, correlationId: i.taskId, subject: i.taskId, causationId: i.causationId }));
   }
 }
 

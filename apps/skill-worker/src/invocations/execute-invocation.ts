@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { deterministicId, makeEvent, type Envelope, type ErrorInfo, type LlmUsageV1, type SkillInvokeV1 } from '@steward/contracts';
+import { deterministicId, makeEvent, type Envelope, type ErrorInfo, type LlmUsageV1, type OutputRef, type SkillInvokeV1 } from '@steward/contracts';
+import { outputRefFor } from '@steward/state';
 import { silentLogger, type Bus, type Logger } from '@steward/bus';
 import { isLlmError } from '@steward/llm';
 import { z } from 'zod';
@@ -16,6 +17,8 @@ export interface ExecuteOptions {
   workerId?: string;
   /** Without it the invocation cannot be cancelled. */
   cancellations?: CancellationSource;
+  /** Where outputs larger than maxInlineBytes go; without it every output travels inline. */
+  outputs?: { maxInlineBytes: number; store(tenantId: string, ref: OutputRef, json: string): Promise<void> };
   /** Told of every model call a skill made (metrics). */
   onUsage?: (model: string, usage: ModelUsage) => void;
   log?: Logger;
@@ -104,7 +107,11 @@ export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, Co
   const base = { ...ref, durationMs: performance.now() - started, ...(began.at ? { worker, startedAt: began.at.toISOString() } : {}), ...(usage ? { llmUsage: usage } : {}) };
   const meta = { ...ctx, id: deterministicId(d.invocationId, String(d.attempt), 'result') };
   if (outcome.ok) {
-    await bus.publish(makeEvent('skill.invocation.completed.v1', { ...base, output: outcome.output }, meta));
+    // An output too large for the bus is stored first (once per attempt) and published as a reference.
+    const json = JSON.stringify(outcome.output ?? null);
+    const ref = opts.outputs ? outputRefFor(`${d.invocationId}:${d.attempt}`, json, opts.outputs.maxInlineBytes) : undefined;
+    if (ref) await opts.outputs!.store(d.tenantId, ref, json);
+    await bus.publish(makeEvent('skill.invocation.completed.v1', { ...base, ...(ref ? { output: null, outputRef: ref } : { output: outcome.output }) }, meta));
     return 'completed';
   }
   await bus.publish(makeEvent('skill.invocation.failed.v1', { ...base, error: outcome.error }, meta));

@@ -165,6 +165,22 @@ describe('skill-worker progress and cancellation (real NATS JetStream)', () => {
     expect(seen).toEqual(['m1', 'm1']);
   });
 
+  it('publishes an output larger than the inline limit as a reference, after storing it once', async () => {
+    const echo = defineSkill({ name: 'test.big', category: 'test', description: 'echo', sideEffects: 'none', timeoutMs: 5000, input: z.object({ s: z.string() }), output: z.object({ s: z.string() }), run: async (i) => i });
+    const stored: { tenantId: string; id: string; json: string }[] = [];
+    const outputs = { maxInlineBytes: 1024, store: async (tenantId: string, ref: { id: string }, json: string) => void stored.push({ tenantId, id: ref.id, json }) };
+    const big = invoke({ skill: 'test.big', category: 'test', input: { s: 'x'.repeat(5000) } });
+    const small = invoke({ skill: 'test.big', category: 'test', input: { s: 'y' } });
+    const skills = new Map([[echo.name, echo]]);
+    await executeInvocation(bus, skills, big, { workerId: WORKER, outputs });
+    await executeInvocation(bus, skills, small, { workerId: WORKER, outputs });
+    await until(() => of(results.seen, small.data.invocationId).includes('completed') && of(results.seen, big.data.invocationId).includes('completed'));
+    const bigDone = results.seen.find((x) => x.data.invocationId === big.data.invocationId)!;
+    expect(bigDone.data).toMatchObject({ output: null, outputRef: { id: `${big.data.invocationId}:1`, bytes: 5008 } });
+    expect(stored).toEqual([{ tenantId: 't1', id: `${big.data.invocationId}:1`, json: JSON.stringify({ s: 'x'.repeat(5000) }) }]);
+    expect(results.seen.find((x) => x.data.invocationId === small.data.invocationId)!.data).toMatchObject({ output: { s: 'y' } });
+  });
+
   it('a failing progress publish is logged and neither fails nor crashes the skill', async () => {
     const warnings: string[] = [];
     const log: Logger = { debug() {}, info() {}, error() {}, warn: (_o, msg) => void warnings.push(msg ?? '') };

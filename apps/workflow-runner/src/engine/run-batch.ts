@@ -2,7 +2,7 @@
 // their step runs, changed in memory, and written back set-wise in the caller's transaction with the events that
 // tell what changed. Every path that changes a run goes through here, so a run is only ever changed under its lock,
 // and a crash at any moment leaves either the whole change (state + events) or none of it.
-import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject } from '@steward/contracts';
+import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject, type OutputRef } from '@steward/contracts';
 import { Prisma, json, skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
 import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
@@ -469,9 +469,10 @@ export class RunBatch {
   // ------------------------------------------------------------------ finishing steps
 
   /** A step run finished its current attempt with an output. */
-  async completeStep(run: RunState, row: StepRow, output: unknown): Promise<void> {
+  async completeStep(run: RunState, row: StepRow, output: unknown, outputRef?: OutputRef): Promise<void> {
     this.set(row, { status: 'completed', output: output ?? null, completedAt: this.now, nextAttemptAt: null, deadlineAt: null, leaseOwner: null, leaseExpiresAt: null, waitFor: null, waitKey: null, error: null });
-    this.emitStep(run, row, 'step.run.completed.v1', { output: output ?? null });
+    // An output that came by reference stays off the bus: the event carries the reference, the row the output.
+    this.emitStep(run, row, 'step.run.completed.v1', outputRef ? { output: null, outputRef } : { output: output ?? null });
     await this.afterStepDone(run, row);
   }
 

@@ -1,7 +1,7 @@
 // The engine against real PostgreSQL: handlers are driven with the events the other services would send, and the
 // outbox is read for what the runner said. Timing-free: timers are swept explicitly after moving due times.
 import { makeEvent, type Envelope, type EventKey } from '@steward/contracts';
-import { UnitOfWork, createTestSchema, type TestSchema } from '@steward/state';
+import { UnitOfWork, createTestSchema, outputRefFor, storeSkillOutput, type TestSchema } from '@steward/state';
 import { registerDefinition, SYSTEM_TENANT } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -289,6 +289,23 @@ describe('workflow engine (real PostgreSQL)', () => {
     expect(of(await events(), 'skill.invocation.cancel.v1').map((e) => e.data['invocationId'])).toContain(beat.id);
     await deliver(progress('skill.invocation.heartbeat.v1', 1)); // the old attempt's late heartbeat changes nothing
     expect((await steps(id))['beat']!.status).toBe('waiting');
+  });
+
+  it('an output that came by reference is read from skill_outputs; step.run.completed carries the reference, not the output', async () => {
+    await define({ name: 't.big', version: 1, steps: [{ id: 'b', skill: 'echo' }, { id: 'after', skill: 'echo' }] });
+    const id = await start('t.big', {});
+    const b = (await steps(id))['b']!;
+    const body = { rows: Array.from({ length: 50 }, (_, i) => ({ i, text: 'z'.repeat(100) })) };
+    const json = JSON.stringify(body);
+    const ref = outputRefFor(`${b.id}:1`, json, 1024)!;
+    await storeSkillOutput(db.prisma, 't1', ref, json);
+    const base = { invocationId: b.id, stepRunId: b.id, taskId: 'x', requester: 'workflow-runner' as const, attempt: 1, durationMs: 1 };
+    await deliver({ key: 'skill.invocation.completed.v1', envelope: makeEvent('skill.invocation.completed.v1', { ...base, output: null, outputRef: ref }, meta).envelope });
+    const s = await steps(id);
+    expect(s['b']).toMatchObject({ status: 'completed', output: body });
+    expect(s['after']).toMatchObject({ status: 'scheduled', input: body });
+    const [done] = of(await events(id), 'step.run.completed.v1');
+    expect(done!.data).toMatchObject({ stepPath: 'b', output: null, outputRef: ref });
   });
 
   it('a result that says when its skill began records the start and emits step.run.started before the completion', async () => {

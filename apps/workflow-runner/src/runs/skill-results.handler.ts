@@ -1,5 +1,5 @@
 import type { Envelope, SkillInvocationCompletedV1, SkillInvocationFailedV1, SkillInvocationProgressV1 } from '@steward/contracts';
-import type { UnitOfWorkContext } from '@steward/state';
+import { loadSkillOutputs, type UnitOfWorkContext } from '@steward/state';
 import { RunBatch, type EngineConfig } from '../engine/run-batch.js';
 
 export type SkillResultEvent =
@@ -18,6 +18,7 @@ export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineC
   if (mine.length === 0) return;
   const batch = new RunBatch(ctx, config, mine[0]!.envelope.id);
   await batch.loadByStepRunIds([...new Set(mine.map((e) => e.envelope.data.stepRunId!))]);
+  const stored = await loadSkillOutputs(ctx.tx, mine.flatMap((e) => (e.key === 'skill.invocation.completed.v1' && e.envelope.data.outputRef ? [e.envelope.data.outputRef] : [])));
   for (const e of mine) {
     const d = e.envelope.data;
     const found = batch.findStep(d.stepRunId!);
@@ -36,10 +37,13 @@ export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineC
         batch.markRunning(run, row, e.envelope.data.worker, hb, e.key === 'skill.invocation.started.v1', startedAt);
         break;
       }
-      case 'skill.invocation.completed.v1':
-        batch.recordSkillResult(row, { status: 'completed', output: e.envelope.data.output });
-        await batch.completeStep(run, row, e.envelope.data.output);
+      case 'skill.invocation.completed.v1': {
+        const ref = e.envelope.data.outputRef;
+        const output = ref ? stored.get(ref.id) : e.envelope.data.output;
+        batch.recordSkillResult(row, { status: 'completed', output });
+        await batch.completeStep(run, row, output, ref);
         break;
+      }
       case 'skill.invocation.failed.v1':
         batch.recordSkillResult(row, { status: 'failed', error: e.envelope.data.error });
         await batch.failAttempt(run, row, e.envelope.data.error);

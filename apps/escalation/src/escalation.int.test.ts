@@ -96,11 +96,13 @@ describe('escalation service (real PostgreSQL)', () => {
   });
 
   it('sends a batch whose oldest escalation waited batchTimeoutMs (the sweep)', async () => {
-    await setPolicy({ batchTimeoutMs: 100 });
+    await setPolicy({ batchTimeoutMs: 60_000 });
     await decide(requested());
     await sweepEscalations(uow, {});
-    expect((await batches())[0]!.status).toBe('open');
-    await new Promise((r) => setTimeout(r, 150));
+    const [open] = await batches();
+    expect(open).toMatchObject({ status: 'open' });
+    expect(open!.dueAt!.getTime() - open!.createdAt.getTime()).toBe(60_000);
+    await db.prisma.escalationBatch.update({ where: { id: open!.id }, data: { dueAt: new Date(Date.now() - 1) } }); // the minute has passed
     await sweepEscalations(uow, {});
     expect((await batches())[0]).toMatchObject({ status: 'sent', trigger: 'timeout' });
   });

@@ -17,5 +17,5 @@ echo "== dbos direct" >&2
 echo "== dbos queue-fast" >&2
 (cd "$PEERS/dbos" && node bench.js queue-fast 64,256 2> >(quiet)) | tee "$OUT/dbos-queue-fast.jsonl"
 echo "== steward" >&2
-pnpm --silent bench --json | tee "$OUT/steward.jsonl"
+STEWARD_API_KEY=${STEWARD_API_KEY:-$(cat .steward/api-key 2>/dev/null)} pnpm --silent bench --json | tee "$OUT/steward.jsonl"
 node scripts/compare-bench.mjs "$OUT"/*.jsonl | tee "$OUT/comparison.md"

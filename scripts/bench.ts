@@ -19,6 +19,7 @@ import { z } from 'zod';
 
 const Args = z.object({
   url: z.string().default(process.env.STEWARD_URL ?? 'http://127.0.0.1:8080'),
+  key: z.string().min(1, 'an API key: --key=… or STEWARD_API_KEY').default(process.env.STEWARD_API_KEY ?? ''),
   nats: z.string().default(process.env.NATS_URL ?? 'nats://127.0.0.1:4222'),
   namespace: z.string().default(process.env.NATS_NAMESPACE ?? ''),
   workloads: z.string().default('W1,W2,W3,open,W4,W5'),
@@ -86,7 +87,7 @@ const echoes = (out: unknown, i: number) => (out as { ok?: unknown; i?: unknown 
 /** Submits task i and waits for its completion; ok when `check` accepts its output (by default `{ ok: true, i }` back). */
 async function runTask(body: string, i: number, check: (output: unknown, i: number) => boolean = echoes): Promise<Sample> {
   const t0 = performance.now();
-  const res = await request(`${args.url}/v1/tasks`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+  const res = await request(`${args.url}/v1/tasks`, { method: 'POST', body, headers: { authorization: `Bearer ${args.key}`, 'content-type': 'application/json' }, dispatcher: agent });
   const { taskId } = (await res.body.json()) as { taskId: string };
   if (res.statusCode !== 202) throw new Error(`HTTP ${res.statusCode}`);
   if (seen.get(taskId)?.completed === undefined) await new Promise<void>((resolve) => waiters.set(taskId, resolve));

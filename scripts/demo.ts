@@ -3,6 +3,12 @@
 import { z } from 'zod';
 
 const base = process.env.STEWARD_URL ?? 'http://127.0.0.1:8080';
+const apiKey = process.env.STEWARD_API_KEY;
+if (!apiKey) {
+  console.error('STEWARD_API_KEY is not set (scripts/up.sh issues one into .steward/api-key; or: pnpm admin create-tenant default)');
+  process.exit(2);
+}
+const auth = { authorization: `Bearer ${apiKey}` };
 const Task = z.object({ taskId: z.string(), status: z.string(), output: z.unknown().optional(), error: z.unknown().optional(), createdAt: z.string(), completedAt: z.string().optional() });
 
 const Decisions = z.object({ decisions: z.array(z.object({ id: z.string(), status: z.string(), taskId: z.string().optional(), proposal: z.string().optional(), reasons: z.array(z.string()), resolvedBy: z.string().optional(), choice: z.string().optional() })) });
@@ -12,7 +18,7 @@ function person(choice: string): (taskId: string) => Promise<void> {
   let answered = false;
   return async (taskId) => {
     if (answered) return;
-    const { decisions } = Decisions.parse(await (await fetch(`${base}/v1/decisions?limit=50`)).json());
+    const { decisions } = Decisions.parse(await (await fetch(`${base}/v1/decisions?limit=50`, { headers: auth })).json());
     const d = decisions.find((x) => x.taskId === taskId);
     if (!d || d.status === 'pending') return;
     answered = true;
@@ -21,14 +27,14 @@ function person(choice: string): (taskId: string) => Promise<void> {
       return;
     }
     console.log(`  decision ${d.id} escalated to the person: ${d.reasons[0] ?? ''}`);
-    const r = await fetch(`${base}/v1/decisions/${d.id}/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ choice, answeredBy: 'demo' }) });
+    const r = await fetch(`${base}/v1/decisions/${d.id}/answer`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ choice, answeredBy: 'demo' }) });
     console.log(`  POST /v1/decisions/${d.id}/answer {"choice":"${choice}"} → ${r.status}`);
   };
 }
 
 async function run(label: string, body: unknown, meanwhile?: (taskId: string) => Promise<void>): Promise<boolean> {
   const t0 = performance.now();
-  const res = await fetch(`${base}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const submitted = (await res.json()) as { taskId?: string };
   if (res.status !== 202 || !submitted.taskId) {
     console.error(`✗ ${label}: HTTP ${res.status} ${JSON.stringify(submitted)}`);
@@ -37,7 +43,7 @@ async function run(label: string, body: unknown, meanwhile?: (taskId: string) =>
   console.log(`  POST /v1/tasks ${JSON.stringify(body)} → 202 ${submitted.taskId}`);
   const seen: string[] = [];
   for (;;) {
-    const task = Task.parse(await (await fetch(`${base}/v1/tasks/${submitted.taskId}`)).json());
+    const task = Task.parse(await (await fetch(`${base}/v1/tasks/${submitted.taskId}`, { headers: auth })).json());
     if (seen.at(-1) !== task.status) seen.push(task.status);
     if (['completed', 'failed', 'cancelled'].includes(task.status)) {
       const ms = (performance.now() - t0).toFixed(0);

@@ -50,5 +50,12 @@ for port in 8083 8081 8082 8084 8080; do
   done
 done
 echo "▸ five services ready (gateway http://127.0.0.1:8080, logs in .steward/logs)"
+# An admin key of tenant "default" for the demo and for you, kept in .steward/api-key (issued again if unknown).
+KEY_FILE=$STATE/api-key
+if [ ! -s "$KEY_FILE" ] || [ "$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $(cat "$KEY_FILE")" http://127.0.0.1:8080/v1/keys)" != 200 ]; then
+  (umask 077; pnpm --silent admin create-tenant default --key-name local-admin --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).key))' >"$KEY_FILE")
+  echo "▸ issued an admin API key for tenant \"default\" into .steward/api-key"
+fi
+export STEWARD_API_KEY=$(cat "$KEY_FILE")
 STEWARD_URL=http://127.0.0.1:8080 node --conditions=development --import tsx scripts/demo.ts
 echo "▸ the stack keeps running; stop it with scripts/down.sh"

@@ -35,8 +35,8 @@ afterAll(async () => {
 });
 
 const api = async (method: string, path: string, body?: unknown, tenant?: string): Promise<{ status: number; body: Record<string, unknown> }> => {
-  const headers: Record<string, string> = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(tenant ? { 'x-tenant-id': tenant } : {}) };
-  const r = await fetch(stack.url('gateway', path), { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const headers: Record<string, string> = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(tenant ? { authorization: `Bearer ${await stack.keyFor(tenant)}` } : {}) };
+  const r = await stack.gateway(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 };
 

@@ -79,9 +79,9 @@ describe('a task flows end to end through the five services', () => {
     expect(unknownWorkflow.status).toBe(422);
     expect(unknownWorkflow.body).toMatchObject({ error: { code: 'unknown_workflow' } });
 
-    const badId = await fetch(stack.url('gateway', '/v1/tasks/not-a-uuid'));
+    const badId = await stack.gateway('/v1/tasks/not-a-uuid');
     expect(badId.status).toBe(400);
-    const missing = await fetch(stack.url('gateway', `/v1/tasks/${crypto.randomUUID()}`));
+    const missing = await stack.gateway(`/v1/tasks/${crypto.randomUUID()}`);
     expect(missing.status).toBe(404);
   });
 
@@ -91,7 +91,7 @@ describe('a task flows end to end through the five services', () => {
     // Kill the worker while it holds the invocation (delivered, not acked): mid-skill.
     await stack.untilWorkerHoldsInvocation();
     expect(await stack.kill('skill-worker', 'SIGKILL')).toBeNull();
-    const afterKill = await fetch(stack.url('gateway', `/v1/tasks/${taskId}`)).then((x) => x.json() as Promise<{ status: string }>);
+    const afterKill = await stack.gateway(`/v1/tasks/${taskId}`).then((x) => x.json() as Promise<{ status: string }>);
     expect(afterKill.status).toBe('running');
     await stack.startService('skill-worker');
     const { task } = await waitForTask(stack, taskId);

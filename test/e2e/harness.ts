@@ -1,10 +1,10 @@
 // Starts the five services as separate processes against a fresh PostgreSQL schema and NATS namespace.
 import { Bus } from '@steward/bus';
 import { Catalogue, type Envelope } from '@steward/contracts';
-import { createTestSchema, type TestSchema } from '@steward/state';
+import { createTenant, createTestSchema, issueApiKey, type TestSchema } from '@steward/state';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -27,12 +27,22 @@ async function freePort(): Promise<number> {
 export interface StackOptions {
   /** Extra environment per service (e.g. a short SKILL_ACK_WAIT_MS for crash tests). */
   env?: Partial<Record<Service, Record<string, string>>>;
+  /**
+   * 'dev' (the default): each service runs from its TypeScript source through tsx with NODE_ENV=test.
+   * 'dist': each runs from its built output (`node apps/<service>/dist/main.js`, no tsx, no development
+   * condition) with NODE_ENV=production, as deployed; build first (`pnpm build`).
+   */
+  mode?: 'dev' | 'dist';
+  /** Run on this migrated database instead of a fresh schema (e.g. one restored from a backup); stop() drops it too. */
+  database?: TestSchema;
 }
 
 export class Stack {
   readonly procs = new Map<Service, ChildProcess>();
   readonly ports = new Map<Service, number>();
   readonly logDir: string;
+  /** An admin API key of tenant "default", for requests to the gateway (see `gateway()`). */
+  apiKey = '';
   private constructor(
     readonly db: TestSchema,
     readonly namespace: string,
@@ -44,10 +54,12 @@ export class Stack {
   }
 
   static async start(opts: StackOptions = {}): Promise<Stack> {
-    const db = await createTestSchema('e2e');
+    const db = opts.database ?? (await createTestSchema('e2e'));
     const namespace = `e2e${randomBytes(4).toString('hex')}`;
     const bus = await Bus.connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'e2e-observer', namespace });
     const stack = new Stack(db, namespace, bus, opts);
+    await createTenant(db.prisma, { id: 'default' });
+    stack.apiKey = (await issueApiKey(db.prisma, { tenantId: 'default', name: 'e2e', scopes: ['admin'] })).key;
     for (const s of SERVICES) stack.ports.set(s, await freePort());
     // The skill-worker registers the skills the gateway checks, so it starts first.
     await stack.startService('skill-worker');
@@ -59,10 +71,31 @@ export class Stack {
     return `http://127.0.0.1:${this.ports.get(service)}${path}`;
   }
 
+  /** A new API key of `tenantId` (created if new) with these scopes. */
+  async keyFor(tenantId: string, scopes: ('submit' | 'read' | 'answer' | 'admin')[] = ['admin']): Promise<string> {
+    await createTenant(this.db.prisma, { id: tenantId });
+    return (await issueApiKey(this.db.prisma, { tenantId, name: 'e2e', scopes })).key;
+  }
+
+  /** fetch() against the gateway, authenticated with `apiKey` unless `init.headers` carries its own authorization. */
+  gateway(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${this.apiKey}`);
+    return fetch(this.url('gateway', path), { ...init, headers });
+  }
+
+  /** The file each service's output (stdout and stderr, across restarts) is appended to. */
+  logFile(service: Service): string {
+    return join(this.logDir, `${service}.log`);
+  }
+
   async startService(service: Service): Promise<void> {
+    const dist = this.opts.mode === 'dist';
+    const main = join(ROOT, 'apps', service, dist ? 'dist/main.js' : 'src/main.ts');
+    if (dist && !existsSync(main)) throw new Error(`${main} is missing: run \`pnpm build\` first`);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
+      NODE_ENV: dist ? 'production' : 'test',
       LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
       DATABASE_URL: this.db.databaseUrl,
       DATABASE_SCHEMA: this.db.schema,
@@ -71,11 +104,12 @@ export class Stack {
       NATS_NAMESPACE: this.namespace,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       HTTP_PORT: String(this.ports.get(service)),
-      TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.runtime.json'),
+      ...(dist ? {} : { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.runtime.json') }),
       ...this.opts.env?.[service],
     };
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'apps', service, 'src', 'main.ts')], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = createWriteStream(join(this.logDir, `${service}.log`), { flags: 'a' });
+    const args = dist ? [main] : ['--conditions=development', '--import', 'tsx', main];
+    const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(this.logFile(service), { flags: 'a' });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.procs.set(service, child);
@@ -154,7 +188,7 @@ export interface TaskView {
 }
 
 export async function submit(stack: Stack, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const r = await fetch(stack.url('gateway', '/v1/tasks'), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await stack.gateway('/v1/tasks', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: r.status, body: (await r.json()) as Record<string, unknown>, headers: r.headers };
 }
 
@@ -163,7 +197,7 @@ export async function waitForTask(stack: Stack, taskId: string, timeoutMs = 60_0
   const seen: string[] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const r = await fetch(stack.url('gateway', `/v1/tasks/${taskId}`));
+    const r = await stack.gateway(`/v1/tasks/${taskId}`);
     const task = (await r.json()) as TaskView;
     if (seen.at(-1) !== task.status) seen.push(task.status);
     if (['completed', 'failed', 'cancelled'].includes(task.status)) return { task, seen };

@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 const get = async (path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
-  const r = await fetch(stack.url('gateway', path));
+  const r = await stack.gateway(path);
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 };
 type Summary = { name: string; category: string; kind: string };

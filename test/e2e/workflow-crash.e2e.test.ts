@@ -71,7 +71,7 @@ describe('crash test', () => {
       expect(r.status).toBe(202);
       runs.push({ name, taskId: r.body.taskId as string });
     };
-    const status = async (taskId: string) => ((await (await fetch(stack.url('gateway', `/v1/tasks/${taskId}`))).json()) as { status: string }).status;
+    const status = async (taskId: string) => ((await (await stack.gateway(`/v1/tasks/${taskId}`)).json()) as { status: string }).status;
 
     let kills = 0;
     while (kills < KILLS) {

@@ -84,8 +84,8 @@ interface StepView {
   output?: unknown;
 }
 async function runOf(taskId: string): Promise<{ id: string; status: string; steps: StepView[] }> {
-  const { runs } = (await (await fetch(stack.url('gateway', `/v1/tasks/${taskId}/runs`))).json()) as { runs: { id: string }[] };
-  return (await (await fetch(stack.url('gateway', `/v1/runs/${runs[0]!.id}`))).json()) as { id: string; status: string; steps: StepView[] };
+  const { runs } = (await (await stack.gateway(`/v1/tasks/${taskId}/runs`)).json()) as { runs: { id: string }[] };
+  return (await (await stack.gateway(`/v1/runs/${runs[0]!.id}`)).json()) as { id: string; status: string; steps: StepView[] };
 }
 const start = async (workflow: string, input: Record<string, unknown> = {}) => {
   const r = await submit(stack, { workflow, input });
@@ -141,8 +141,8 @@ describe('workflow engine end to end', () => {
       return run?.status === 'parked' ? run : undefined;
     });
     expect(parked.steps.find((s) => s.stepPath === 'strict')).toMatchObject({ status: 'parked', attempt: 1 });
-    expect((await (await fetch(stack.url('gateway', `/v1/tasks/${taskId}`))).json()) as { status: string }).toMatchObject({ status: 'running' });
-    const r = await fetch(stack.url('gateway', `/v1/runs/${parked.id}/steps/strict/retry`), { method: 'POST' });
+    expect((await (await stack.gateway(`/v1/tasks/${taskId}`)).json()) as { status: string }).toMatchObject({ status: 'running' });
+    const r = await stack.gateway(`/v1/runs/${parked.id}/steps/strict/retry`, { method: 'POST' });
     expect(r.status).toBe(202);
     const { task } = await waitForTask(stack, taskId);
     expect(task).toMatchObject({ status: 'completed', output: { attempt: 2 } });
@@ -152,7 +152,7 @@ describe('workflow engine end to end', () => {
 
   it('a wait step receives an event published before it waited (lookback) and one published after', async () => {
     const key = `k-${Date.now()}`;
-    const publish = (name: string, data: unknown) => fetch(stack.url('gateway', '/v1/events'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, key, data }) });
+    const publish = (name: string, data: unknown) => stack.gateway('/v1/events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, key, data }) });
     expect((await publish('e2e.ready', { early: true })).status).toBe(202);
     await new Promise((r) => setTimeout(r, 300)); // the event is stored before the run starts
     const taskId = await start('e2e.wait', { key });
@@ -173,7 +173,7 @@ describe('workflow engine end to end', () => {
     });
     await stack.untilWorkerHoldsInvocation();
     const t0 = Date.now();
-    expect((await fetch(stack.url('gateway', `/v1/runs/${run.id}/cancel`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'no longer needed' }) })).status).toBe(202);
+    expect((await stack.gateway(`/v1/runs/${run.id}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'no longer needed' }) })).status).toBe(202);
     const { task } = await waitForTask(stack, taskId);
     expect(task.status).toBe('cancelled');
     // The worker stopped the 30 s sleep and reported it (the command was acked, nothing is left pending).

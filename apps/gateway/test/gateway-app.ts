@@ -1,8 +1,8 @@
 // Test harness: the gateway's real Nest app (ServiceRuntime + GatewayModule through service-kit's serve) on a random
-// port, against a fresh PostgreSQL schema and a fresh NATS namespace. Redis is left out: the rate limiter lets all pass.
+// port, against a fresh PostgreSQL schema and a fresh NATS namespace. Redis only when REDIS_URL is given (else the rate limiter lets all pass).
 import 'reflect-metadata';
 import { ServiceRuntime, loadConfig, serve } from '@steward/service-kit';
-import { createTestSchema, type TestSchema } from '@steward/state';
+import { createTenant, issueApiKey, type ApiScope, type TestSchema, createTestSchema } from '@steward/state';
 import { randomBytes } from 'node:crypto';
 import { GatewayConfig } from '../src/config.js';
 import { GatewayModule } from '../src/gateway.module.js';
@@ -12,12 +12,18 @@ export interface TestGateway {
   runtime: ServiceRuntime<GatewayConfig>;
   app: Awaited<ReturnType<typeof serve>>;
   url: string;
-  /** Sends a request; the body is sent as JSON unless it is a string (then as is, with the content type given). */
+  /** `authorization` headers of a new key of this tenant (created if new) with these scopes (default admin). */
+  authFor(tenantId: string, scopes?: readonly ApiScope[]): Promise<Record<string, string>>;
+  /**
+   * Sends a request; the body is sent as JSON unless it is a string (then as is, with the content type given).
+   * Without an `authorization` header it authenticates as an admin key of tenant "default"; `authorization: ''` sends none.
+   */
   request(method: string, path: string, opts?: { body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(prefix = 'gateway'): Promise<TestGateway> {
+/** `env` overrides the config (e.g. REDIS_URL with RATE_LIMIT_PER_SECOND to exercise the rate limiter). */
+export async function startTestGateway(prefix = 'gateway', env: Record<string, string> = {}): Promise<TestGateway> {
   const db = await createTestSchema(prefix);
   const config = loadConfig(GatewayConfig, {
     DATABASE_URL: db.databaseUrl,
@@ -27,8 +33,9 @@ export async function startTestGateway(prefix = 'gateway'): Promise<TestGateway>
     NATS_NAMESPACE: `t${randomBytes(5).toString('hex')}`,
     LOG_LEVEL: 'silent',
     HTTP_PORT: '0',
+    ...env,
   });
-  const runtime = await ServiceRuntime.start({ service: 'gateway', config });
+  const runtime = await ServiceRuntime.start({ service: 'gateway', config, redis: env['REDIS_URL'] !== undefined });
   // serve() wires SIGTERM/SIGINT to a drain and process.exit: not wanted inside the test runner.
   const before = { SIGTERM: process.listeners('SIGTERM'), SIGINT: process.listeners('SIGINT') };
   const app = await serve(runtime, GatewayModule, { port: 0, host: '127.0.0.1', bodyLimitBytes: config.BODY_LIMIT_BYTES });
@@ -36,14 +43,22 @@ export async function startTestGateway(prefix = 'gateway'): Promise<TestGateway>
     for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.removeListener(signal, l);
   }
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const authFor = async (tenantId: string, scopes: readonly ApiScope[] = ['admin']) => {
+    await createTenant(runtime.prisma, { id: tenantId });
+    const { key } = await issueApiKey(runtime.prisma, { tenantId, name: 'test', scopes });
+    return { authorization: `Bearer ${key}` };
+  };
+  const defaultAuth = await authFor('default');
 
   return {
     db,
     runtime,
     app,
     url,
+    authFor,
     async request(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
+      const headers: Record<string, string> = { ...defaultAuth, ...opts.headers };
+      if (headers['authorization'] === '') delete headers['authorization'];
       let body: string | undefined;
       if (typeof opts.body === 'string') body = opts.body;
       else if (opts.body !== undefined) {

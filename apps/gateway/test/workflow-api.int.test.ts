@@ -12,8 +12,8 @@ const consumers: RunningConsumer[] = [];
 const controls: Envelope<WorkflowControlV1>[] = [];
 const externals: Envelope<ExternalEventV1>[] = [];
 
-const A = { 'x-tenant-id': 'acme' };
-const B = { 'x-tenant-id': 'globex' };
+let A: Record<string, string>;
+let B: Record<string, string>;
 const yaml = (text: string, headers: Record<string, string> = A) => ({ body: text, headers: { ...headers, 'content-type': 'application/yaml' } });
 
 const TRIAGE = `# yaml-language-server: $schema=http://127.0.0.1:8080/v1/schemas/workflow-definition.json
@@ -46,6 +46,8 @@ async function eventually<T, R>(list: T[], pick: (list: T[]) => R | undefined, m
 
 beforeAll(async () => {
   gw = await startTestGateway('gateway_api');
+  A = await gw.authFor('acme');
+  B = await gw.authFor('globex');
   await gw.db.prisma.skill.createMany({
     data: ['echo', 'text.uppercase'].map((name) => ({ name, category: name === 'echo' ? 'core' : 'text', description: name, kind: 'code', sideEffects: 'none', timeoutMs: 1000 })),
   });
@@ -160,7 +162,7 @@ stages:
     expect(huge.status).toBe(413);
     const hugeJson = await gw.request('POST', '/v1/workflows', { body: { name: 'acme.huge', version: 1, description: 'x'.repeat(300 * 1024), steps: [] }, headers: A });
     expect(hugeJson.status).toBe(413);
-    const system = await gw.request('POST', '/v1/workflows', yaml(TRIAGE, { 'x-tenant-id': 'system' }));
+    const system = await gw.request('POST', '/v1/workflows', yaml(TRIAGE, await gw.authFor('system')));
     expect(system.status).toBe(403);
     expect(system.body).toMatchObject({ error: { code: 'reserved_tenant' } });
   });

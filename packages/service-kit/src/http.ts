@@ -1,12 +1,19 @@
 import 'reflect-metadata';
-import { Controller, Get, Global, Header, HttpCode, Inject, Module, Res, type DynamicModule, type Type } from '@nestjs/common';
+import { Controller, Get, Global, Header, HttpCode, Inject, Module, Res, SetMetadata, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
+import { traceRequests } from './http-tracing.js';
 import { NestPinoLogger } from './logger.js';
 import { ServiceRuntime } from './runtime.js';
 
+/** Metadata key of routes that need no credentials (health, readiness, metrics, the API description). */
+export const PUBLIC_ROUTE = 'steward:public-route';
+/** Marks a controller or handler as reachable without credentials; everything else is authenticated where a service authenticates. */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
+
 @Controller()
+@Public()
 class HealthController {
   constructor(@Inject(ServiceRuntime) private readonly runtime: ServiceRuntime) {}
 
@@ -46,7 +53,9 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
   @Module({ imports: [RuntimeModule, feature], controllers: [HealthController] })
   class RootModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(RootModule, new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 }), {
+  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 });
+  traceRequests(adapter.getInstance()); // first hooks: everything after them (auth included) runs in the request's scope
+  const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new NestPinoLogger(runtime.log),
     abortOnError: false,
   });

@@ -54,3 +54,16 @@ export {
   type DispatchSkillParams,
   type SkillRoute,
 } from './skill-invocations.js';
+export {
+  ALL_SCOPES,
+  ApiScope,
+  TenantId,
+  createTenant,
+  hasScope,
+  hashApiKey,
+  issueApiKey,
+  revokeApiKey,
+  verifyApiKey,
+  type ApiPrincipal,
+  type IssuedApiKey,
+} from './api-keys.js';

@@ -1,14 +1,13 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { EscalationPolicy } from '@steward/contracts';
 import type { FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/scopes.js';
 import { parseOr400 } from '../http/api-error.js';
-import { RateLimitGuard } from '../http/rate-limit.js';
 import { tenantOf } from '../http/tenant.js';
 import { AnswerBatchBody, AnswerDecisionBody, BatchId, BatchStatusQuery, DecisionId, DecisionListQuery, PreferenceId, RevokePreferenceBody, type AnswersAccepted, type BatchView, type DecisionView } from './escalation.dto.js';
 import { EscalationsUseCase } from './escalations.usecase.js';
 
 @Controller('v1')
-@UseGuards(RateLimitGuard)
 export class EscalationsController {
   constructor(@Inject(EscalationsUseCase) private readonly escalations: EscalationsUseCase) {}
 
@@ -24,6 +23,7 @@ export class EscalationsController {
   }
 
   @Post('escalations/batches/:id/answers')
+  @RequireScope('answer')
   @HttpCode(202)
   async answerBatch(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<AnswersAccepted> {
     return this.escalations.answerBatch(tenantOf(req), parseOr400(BatchId, id, 'batch id'), parseOr400(AnswerBatchBody, body ?? {}, 'request body'));
@@ -40,6 +40,7 @@ export class EscalationsController {
   }
 
   @Post('decisions/:id/answer')
+  @RequireScope('answer')
   @HttpCode(202)
   async answer(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<AnswersAccepted> {
     const { choice, answeredBy } = parseOr400(AnswerDecisionBody, body ?? {}, 'request body');
@@ -52,6 +53,7 @@ export class EscalationsController {
   }
 
   @Post('escalations/preferences/:id/revoke')
+  @RequireScope('answer')
   @HttpCode(202)
   async revoke(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<{ preferenceId: string; requestId: string }> {
     const { by } = parseOr400(RevokePreferenceBody, body ?? {}, 'request body');
@@ -64,6 +66,7 @@ export class EscalationsController {
   }
 
   @Put('escalations/policy')
+  @RequireScope('admin')
   async putPolicy(@Req() req: FastifyRequest, @Body() body: unknown): Promise<{ version: number; policy: EscalationPolicy }> {
     return this.escalations.putPolicy(tenantOf(req), parseOr400(EscalationPolicy, body ?? {}, 'policy'));
   }

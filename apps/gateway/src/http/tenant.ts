@@ -1,16 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { ApiError } from './api-error.js';
+import { principalOf } from '../auth/principal.js';
 
-const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
-
-/**
- * The tenant of a request. Until API keys land (they carry the tenant), it is the `X-Tenant-Id` header or "default".
- */
+/** The tenant of a request: the one its API key belongs to. Every query of a handler is filtered by it. */
 export function tenantOf(req: FastifyRequest): string {
-  const raw = req.headers['x-tenant-id'];
-  if (raw === undefined) return 'default';
-  const r = TenantId.safeParse(raw);
-  if (!r.success) throw new ApiError(400, 'invalid_tenant', 'X-Tenant-Id must be lowercase letters, digits, _ or -', r.error.issues);
-  return r.data;
+  return principalOf(req).tenantId;
 }

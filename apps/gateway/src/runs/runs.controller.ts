@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/scopes.js';
 import { parseOr400 } from '../http/api-error.js';
 import { IdempotencyKey } from '../http/idempotency.js';
-import { RateLimitGuard } from '../http/rate-limit.js';
 import { tenantOf } from '../http/tenant.js';
 import { TaskId } from '../tasks/task.dto.js';
 import { ControlRunUseCase } from './control-run.usecase.js';
@@ -10,7 +10,6 @@ import { ReadRunsUseCase } from './read-runs.usecase.js';
 import { CancelRunBody, RunId, SkipStepBody, StepPath, type ControlAccepted, type RunView, type TaskRunsView } from './run.dto.js';
 
 @Controller('v1')
-@UseGuards(RateLimitGuard)
 export class RunsController {
   constructor(
     @Inject(ReadRunsUseCase) private readonly readRuns: ReadRunsUseCase,
@@ -28,6 +27,7 @@ export class RunsController {
   }
 
   @Post('runs/:id/cancel')
+  @RequireScope('submit')
   @HttpCode(202)
   async cancel(
     @Req() req: FastifyRequest,
@@ -41,6 +41,7 @@ export class RunsController {
   }
 
   @Post('runs/:id/steps/:stepPath/retry')
+  @RequireScope('submit')
   @HttpCode(202)
   async retry(
     @Req() req: FastifyRequest,
@@ -53,6 +54,7 @@ export class RunsController {
   }
 
   @Post('runs/:id/steps/:stepPath/skip')
+  @RequireScope('submit')
   @HttpCode(202)
   async skip(
     @Req() req: FastifyRequest,

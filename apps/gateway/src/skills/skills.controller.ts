@@ -1,11 +1,9 @@
-import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { parseOr400 } from '../http/api-error.js';
-import { RateLimitGuard } from '../http/rate-limit.js';
 import { SkillListQuery, SkillName, type SkillSummary, type SkillView } from './skill.dto.js';
 import { SkillsUseCase } from './skills.usecase.js';
 
 @Controller('v1/skills')
-@UseGuards(RateLimitGuard)
 export class SkillsController {
   constructor(@Inject(SkillsUseCase) private readonly skills: SkillsUseCase) {}
 

@@ -1,14 +1,13 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/scopes.js';
 import { parseOr400 } from '../http/api-error.js';
-import { RateLimitGuard } from '../http/rate-limit.js';
 import { tenantOf } from '../http/tenant.js';
 import { GetTaskUseCase } from './get-task.usecase.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 import { IdempotencyKey, SubmitTaskBody, TaskId, type TaskView } from './task.dto.js';
 
 @Controller('v1/tasks')
-@UseGuards(RateLimitGuard)
 export class TasksController {
   constructor(
     @Inject(SubmitTaskUseCase) private readonly submitTask: SubmitTaskUseCase,
@@ -16,6 +15,7 @@ export class TasksController {
   ) {}
 
   @Post()
+  @RequireScope('submit')
   @HttpCode(202)
   async submit(
     @Req() req: FastifyRequest,

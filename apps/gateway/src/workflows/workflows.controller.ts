@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Header, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { workflowDefinitionJsonSchema } from '@steward/contracts';
+import { Public } from '@steward/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/scopes.js';
 import { ApiError, parseOr400 } from '../http/api-error.js';
-import { RateLimitGuard } from '../http/rate-limit.js';
 import { tenantOf } from '../http/tenant.js';
 import { ReadWorkflowsUseCase } from './read-workflows.usecase.js';
 import { RegisterWorkflowUseCase, type DefinitionBody } from './register-workflow.usecase.js';
@@ -10,7 +11,6 @@ import { WorkflowNameParam, WorkflowVersionParam, type WorkflowDocumentView, typ
 import { DEFINITION_LIMIT_BYTES, YAML_CONTENT_TYPES, isYamlContentType } from './yaml-body.js';
 
 @Controller('v1/workflows')
-@UseGuards(RateLimitGuard)
 export class WorkflowsController {
   constructor(
     @Inject(RegisterWorkflowUseCase) private readonly registerWorkflow: RegisterWorkflowUseCase,
@@ -19,6 +19,7 @@ export class WorkflowsController {
 
   /** Registers a definition (YAML or JSON) for the caller's tenant: 201 stored or changed, 200 unchanged. */
   @Post()
+  @RequireScope('admin')
   async register(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
     const tenantId = tenantOf(req);
     const r = await this.registerWorkflow.execute(tenantId, definitionBody(req, body));
@@ -46,7 +47,7 @@ export class WorkflowsController {
 
 /** JSON Schema of definition documents, for editors (`# yaml-language-server: $schema=<gateway>/v1/schemas/workflow-definition.json`). */
 @Controller('v1/schemas')
-@UseGuards(RateLimitGuard)
+@Public()
 export class SchemasController {
   private readonly workflowDefinition = workflowDefinitionJsonSchema();
 

@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager, RetentionPolicy, StorageType, DiscardPolic
 import { Streams, type OutgoingEvent, type StreamKey } from '@steward/contracts';
 import type { Registry } from 'prom-client';
 import { busMetrics, type BusMetrics } from './metrics.js';
+import { busTracer, tracePublish } from './tracing.js';
 
 export interface BusOptions {
   servers: string | string[];
@@ -101,8 +102,16 @@ export class Bus {
     await this.publishRaw({ subject: event.subject, payload: JSON.stringify(event.envelope), msgId: event.envelope.id, headers: traceHeaders(event.envelope.traceparent) });
   }
 
-  /** Publishes an already-serialized message (outbox relay, dead letters); returns once JetStream stored it. */
-  async publishRaw(m: RawMessage): Promise<{ duplicate: boolean; stream: string }> {
+  /**
+   * Publishes an already-serialized message (outbox relay, dead letters); returns once JetStream stored it. With
+   * tracing on, a producer span covers the publish (its parent: the message's `traceparent` header).
+   */
+  publishRaw(m: RawMessage): Promise<{ duplicate: boolean; stream: string }> {
+    const t = busTracer();
+    return t === undefined ? this.send(m) : tracePublish(t, m.subject, m.msgId, m.headers?.traceparent, () => this.send(m));
+  }
+
+  private async send(m: RawMessage): Promise<{ duplicate: boolean; stream: string }> {
     const opts: Parameters<JetStreamClient['publish']>[2] = { msgID: m.msgId };
     if (m.headers && Object.keys(m.headers).length > 0) {
       const h = natsHeaders();

@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import type { Span } from '@opentelemetry/api';
 import {
   Catalogue,
   InvalidMessageError,
@@ -13,6 +14,7 @@ import {
 import { isNotFound, type Bus } from './bus.js';
 import { isPermanent } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { TraceScope, busTracer, endSpan, runInScope, startConsume, startConsumeBatch } from './tracing.js';
 
 /** What a handler receives: the catalogue key and an envelope whose data passed its schema. */
 export type HandlerEvent<K extends EventKey> = { [P in K]: { key: P; envelope: Envelope<EventData<P>> } }[K];
@@ -174,12 +176,19 @@ export class RunningConsumer {
       await Promise.all(decoded.map(({ m, event }) => this.processOne(m, event)));
       return;
     }
+    const { scope, spans } = startConsumeBatch(
+      busTracer(),
+      decoded.map((d) => d.event.envelope),
+      this.spec.durable,
+      (i) => ({ subject: this.bus.catalogueSubject(decoded[i]!.m.subject), deliveryCount: decoded[i]!.m.info.deliveryCount, headerTraceparent: headerTraceparent(decoded[i]!.m) }),
+    );
     const started = performance.now();
     const beat = setInterval(() => decoded.forEach(({ m }) => m.working()), Math.max(100, Math.floor(this.ackWaitMs / 3)));
     try {
-      await this.spec.handleBatch(decoded.map((d) => d.event));
+      await runInScope(scope, () => this.spec.handleBatch!(decoded.map((d) => d.event)));
     } catch (err) {
-      this.log.warn({ err, consumer: this.spec.durable, size: decoded.length }, 'batch failed; handling its messages one by one');
+      spans?.forEach((s) => endSpan(s, 'retry', err));
+      runInScope(scope, () => this.log.warn({ err, consumer: this.spec.durable, size: decoded.length }, 'batch failed; handling its messages one by one'));
       await Promise.all(decoded.map(({ m, event }) => this.processOne(m, event)));
       return;
     } finally {
@@ -191,6 +200,7 @@ export class RunningConsumer {
       this.bus.metrics.processed.inc({ consumer: this.spec.durable, type: event.envelope.type, outcome: 'ok' });
       this.bus.metrics.handlerSeconds.observe({ consumer: this.spec.durable, type: event.envelope.type }, seconds);
     }
+    spans?.forEach((s) => endSpan(s, 'ok'));
   }
 
   /** Parses at the door; a message that fails is dead-lettered and undefined is returned. */
@@ -210,7 +220,17 @@ export class RunningConsumer {
     }
   }
 
-  private async processOne(m: JsMsg, event: HandlerEvent<EventKey>): Promise<void> {
+  /** Handles one message in its scope (log ids, trace context; a consumer span when tracing is on). */
+  private processOne(m: JsMsg, event: HandlerEvent<EventKey>): Promise<void> {
+    const t = busTracer();
+    const scope =
+      t === undefined
+        ? TraceScope.message(event.envelope, event.envelope.traceparent)
+        : startConsume(t, event.envelope, this.bus.catalogueSubject(m.subject), this.spec.durable, m.info.deliveryCount, headerTraceparent(m));
+    return runInScope(scope, () => this.handleOne(m, event, scope.span));
+  }
+
+  private async handleOne(m: JsMsg, event: HandlerEvent<EventKey>, span: Span | undefined): Promise<void> {
     const consumer = this.spec.durable;
     const type = event.envelope.type;
     const started = performance.now();
@@ -219,16 +239,19 @@ export class RunningConsumer {
       await this.spec.handle(event, { deliveryCount: m.info.deliveryCount, streamSequence: m.seq, heartbeat: () => m.working() });
       m.ack();
       this.bus.metrics.processed.inc({ consumer, type, outcome: 'ok' });
+      endSpan(span, 'ok');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (isPermanent(err) || m.info.deliveryCount >= this.maxDeliver) {
         this.log.error({ err, consumer, type, seq: m.seq, deliveryCount: m.info.deliveryCount }, 'handler failed for good; dead-lettering');
         await this.deadLetter(m, m.string(), isPermanent(err) ? `permanent:${err.code}` : 'max-deliveries', message);
+        endSpan(span, 'dead_letter', err);
       } else {
         const delay = this.retryDelay(m.info.deliveryCount);
         this.log.warn({ err, consumer, type, seq: m.seq, deliveryCount: m.info.deliveryCount, retryInMs: delay }, 'handler failed; will retry');
         m.nak(delay);
         this.bus.metrics.processed.inc({ consumer, type, outcome: 'retry' });
+        endSpan(span, 'retry', err);
       }
     } finally {
       clearInterval(beat);
@@ -272,6 +295,12 @@ export class RunningConsumer {
     for (const m of this.batch.splice(0)) m.nak();
     await Promise.allSettled([...this.inflight]);
   }
+}
+
+/** The message's `traceparent` header (NATS gives '' for a missing header). */
+function headerTraceparent(m: JsMsg): string | undefined {
+  const v = m.headers?.get('traceparent');
+  return v ? v : undefined;
 }
 
 export async function startConsumer<K extends EventKey>(bus: Bus, spec: ConsumerSpec<K>, log?: Logger): Promise<RunningConsumer> {

@@ -21,7 +21,23 @@ export interface OutgoingEvent<K extends EventKey = EventKey> {
   envelope: Envelope<EventData<K>>;
 }
 
-/** Validates `data` against the catalogue and wraps it in a CloudEvents envelope addressed to its subject. */
+/**
+ * Gives the trace context (a W3C traceparent) of the code creating an event: the span of the request or message
+ * being handled. Installed by @steward/bus; none by default, when `ctx.traceparent` alone is used.
+ */
+export type TraceparentSource = (ctx: EnvelopeContext) => string | undefined;
+
+let traceparentSource: TraceparentSource | undefined;
+
+/** Installs (or, with undefined, removes) the source of the `traceparent` stamped on every new envelope. */
+export function setTraceparentSource(source: TraceparentSource | undefined): void {
+  traceparentSource = source;
+}
+
+/**
+ * Validates `data` against the catalogue and wraps it in a CloudEvents envelope addressed to its subject. The
+ * envelope's `traceparent` is the current request's or message's span when there is one, else `ctx.traceparent`.
+ */
 export function makeEvent<K extends EventKey>(key: K, data: EventData<K>, ctx: EnvelopeContext): OutgoingEvent<K> {
   const entry = Catalogue[key];
   const parsed = entry.schema.parse(data) as EventData<K>;
@@ -38,6 +54,7 @@ export function makeEvent<K extends EventKey>(key: K, data: EventData<K>, ctx: E
   };
   if (ctx.subject !== undefined) envelope.subject = ctx.subject;
   if (ctx.causationId !== undefined) envelope.causationid = ctx.causationId;
-  if (ctx.traceparent !== undefined) envelope.traceparent = ctx.traceparent;
+  const traceparent = traceparentSource?.(ctx) ?? ctx.traceparent;
+  if (traceparent !== undefined) envelope.traceparent = traceparent;
   return { key, subject: (entry.subject as (d: EventData<K>) => string)(parsed), envelope };
 }

@@ -3,3 +3,5 @@ export * from './logger.js';
 export * from './runtime.js';
 export * from './http.js';
 export * from './timer-loop.js';
+export * from './tracing.js';
+export * from './http-tracing.js';

@@ -1,16 +1,25 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger as PinoLogger } from 'pino';
+import { NO_LOG_FIELDS, currentLogFields } from '@steward/bus';
+import { pino, type DestinationStream, type LoggerOptions, type Logger as PinoLogger } from 'pino';
 
 export type { PinoLogger };
 
-/** Structured JSON logs; secret-looking fields are redacted at the source. */
-export function createLogger(service: string, level: string): PinoLogger {
-  return pino({
+/**
+ * Structured JSON logs; secret-looking fields are redacted at the source. A line written while a message or request
+ * is handled carries its ids (taskId, runId, stepId, invocationId, eventId, traceId, spanId) without the handler
+ * passing them: they come from the scope the bus consumer and the HTTP hooks open. The line's own fields win.
+ */
+export function createLogger(service: string, level: string, destination?: DestinationStream): PinoLogger {
+  const options: LoggerOptions = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['*.authorization', '*.headers.authorization', '*.apiKey', '*.password', 'config.DATABASE_URL', 'config.REDIS_URL'], censor: '***' },
-  });
+    mixin: currentLogFields,
+    // pino's default merge writes into the mixin's object, which is the scope's cached one: copy instead.
+    mixinMergeStrategy: (line: object, ids: object) => (ids === NO_LOG_FIELDS ? line : { ...ids, ...line }),
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Routes NestJS's own logging through pino. */

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { redactConfig, type BaseConfig } from './config.js';
 import { createLogger, type PinoLogger } from './logger.js';
+import { initTracing, type Tracing } from './tracing.js';
 
 /** What every service's config has (the service adds its own variables). */
 export type RuntimeConfig = BaseConfig & { REDIS_URL?: string };
@@ -37,6 +38,8 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     readonly relay: OutboxRelay,
     readonly uow: UnitOfWork,
     readonly redis: Redis | undefined,
+    /** OpenTelemetry tracing when configured (OTEL_EXPORTER_OTLP_*); undefined when off. */
+    readonly tracing: Tracing | undefined,
   ) {
     // Inbox rows only need to outlive redeliveries (minutes); a week keeps a wide margin and bounds the table.
     this.pruneTimer = setInterval(() => void this.pruneInbox(), 60 * 60 * 1000);
@@ -59,6 +62,8 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     const { config, service } = opts;
     const log = createLogger(service, config.LOG_LEVEL);
     log.info({ config: redactConfig(config) }, 'starting');
+    const tracing = initTracing({ service, config, log });
+    log.info({ tracing: tracing ? 'on' : 'off' }, tracing ? 'tracing: spans exported over OTLP/HTTP' : 'tracing off (no OTLP endpoint configured)');
     const registry = new Registry();
     registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: registry });
@@ -69,7 +74,7 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     await relay.start();
     const redis = opts.redis && config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
     redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
-    return new ServiceRuntime(service, config, log, registry, bus, prisma, relay, new UnitOfWork(prisma, relay), redis);
+    return new ServiceRuntime(service, config, log, registry, bus, prisma, relay, new UnitOfWork(prisma, relay), redis, tracing);
   }
 
   /** Starts a durable consumer that stops with the runtime. */
@@ -144,6 +149,8 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
       await this.bus.close();
       await this.prisma.$disconnect();
       this.redis?.disconnect();
+      // Last: the spans of the drain itself are exported too.
+      await this.tracing?.shutdown().catch((err: unknown) => this.log.warn({ err }, 'flushing traces failed'));
       this.log.info('drained');
     })();
     return this.shuttingDown;

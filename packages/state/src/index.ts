@@ -23,6 +23,8 @@ export type {
   StepRun,
   Task,
   Tenant,
+  Webhook,
+  WebhookDelivery,
   WorkflowDefinition,
   WorkflowRun,
 } from './generated/prisma/client.js';

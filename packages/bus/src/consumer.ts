@@ -79,6 +79,8 @@ export class RunningConsumer {
   private readonly maxBatch: number;
   private batch: JsMsg[] = [];
   private dispatchScheduled = false;
+  /** LOG_LEVEL=debug: a line per handled message or batch (with the scope's task, run, step and trace ids). */
+  private readonly debug: boolean;
 
   constructor(
     private readonly bus: Bus,
@@ -91,6 +93,7 @@ export class RunningConsumer {
     this.retryDelay = spec.retryDelayMs ?? defaultRetryDelay;
     this.streamName = bus.streamName(spec.stream);
     this.maxBatch = spec.handleBatch ? (spec.maxBatch ?? 100) : 1;
+    this.debug = log.isLevelEnabled?.('debug') ?? false;
   }
 
   get durable(): string {
@@ -201,6 +204,7 @@ export class RunningConsumer {
       this.bus.metrics.handlerSeconds.observe({ consumer: this.spec.durable, type: event.envelope.type }, seconds);
     }
     spans?.forEach((s) => endSpan(s, 'ok'));
+    if (this.debug) runInScope(scope, () => this.log.debug({ consumer: this.spec.durable, size: decoded.length, ms: Math.round(seconds * 1000 * decoded.length) }, 'handled a batch'));
   }
 
   /** Parses at the door; a message that fails is dead-lettered and undefined is returned. */
@@ -240,6 +244,7 @@ export class RunningConsumer {
       m.ack();
       this.bus.metrics.processed.inc({ consumer, type, outcome: 'ok' });
       endSpan(span, 'ok');
+      if (this.debug) this.log.debug({ consumer, type, ms: Math.round(performance.now() - started) }, 'handled');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (isPermanent(err) || m.info.deliveryCount >= this.maxDeliver) {

@@ -1,13 +1,14 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Filters } from '@steward/contracts';
 import { ServiceRuntime, each } from '@steward/service-kit';
+import { cancelRunOfCancelledTask, cancelTasks } from './tasks/cancel-task.handler.js';
 import { finishSkillTasks } from './tasks/finish-skill-task.handler.js';
 import { finishWorkflowTask } from './tasks/finish-workflow-task.handler.js';
 import { startTasks } from './tasks/start-task.handler.js';
 import { recoverStuckInvocations } from './recovery/recover-stuck-invocations.js';
 import type { OrchestratorConfig } from './config.js';
 
-/** Owns the task lifecycle: consumes submissions and the results of skills and workflow runs. */
+/** Owns the task lifecycle: consumes submissions, cancellations and the results of skills and workflow runs. */
 @Module({})
 export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestroy {
   private recovery: NodeJS.Timeout | undefined;
@@ -33,6 +34,13 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       handle: (ctx, events) => finishSkillTasks(ctx, events, this.rt.config.SKILL_MAX_ATTEMPTS),
     });
     await rt.consumeIdempotent({
+      durable: 'orchestrator-task-cancel',
+      stream: 'commands',
+      accepts: ['task.cancel.v1'],
+      concurrency,
+      handle: (ctx, events) => cancelTasks(ctx, events.map((e) => e.envelope)),
+    });
+    await rt.consumeIdempotent({
       durable: 'orchestrator-workflow-results',
       stream: 'events',
       accepts: ['workflow.run.started.v1', 'workflow.run.completed.v1', 'workflow.run.failed.v1', 'workflow.run.parked.v1', 'workflow.run.resumed.v1', 'workflow.run.cancelled.v1'],
@@ -41,6 +49,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       handle: each(async (ctx, e) => {
         switch (e.key) {
           case 'workflow.run.started.v1':
+            return cancelRunOfCancelledTask(ctx, e.envelope); // a task cancelled before its run existed
           case 'workflow.run.parked.v1':
           case 'workflow.run.resumed.v1':
             return; // the task stays running; the run's own events tell the detail

@@ -55,6 +55,7 @@ export const Catalogue = {
   'task.completed.v1': entry('task.completed', 1, 'events', ev.TaskCompletedV1),
   'task.failed.v1': entry('task.failed', 1, 'events', ev.TaskFailedV1),
   'task.cancelled.v1': entry('task.cancelled', 1, 'events', ev.TaskCancelledV1),
+  'task.cancel.v1': entry('task.cancel', 1, 'commands', ev.TaskCancelV1),
   'workflow.start.v1': entry('workflow.start', 1, 'commands', ev.WorkflowStartV1),
   'workflow.run.started.v1': entry('workflow.run.started', 1, 'events', ev.WorkflowRunStartedV1),
   'workflow.run.completed.v1': entry('workflow.run.completed', 1, 'events', ev.WorkflowRunCompletedV1),

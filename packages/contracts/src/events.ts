@@ -35,6 +35,14 @@ export type TaskFailedV1 = z.infer<typeof TaskFailedV1>;
 export const TaskCancelledV1 = z.object({ taskId: Id, reason: z.string(), cancelledAt: z.iso.datetime({ offset: true }) });
 export type TaskCancelledV1 = z.infer<typeof TaskCancelledV1>;
 
+/**
+ * Cancel a task (from the gateway API; the orchestrator carries it out). A single-skill task is cancelled at once and
+ * its running invocation told to stop; a workflow task's root run is cancelled, and the task follows it. `requestId`
+ * makes a repeated request harmless.
+ */
+export const TaskCancelV1 = z.object({ requestId: Id, tenantId: Id, taskId: Id, reason: z.string().max(2000).default('cancelled') });
+export type TaskCancelV1 = z.infer<typeof TaskCancelV1>;
+
 // Workflow runs (owner: workflow-runner; started by the workflow.start command from the orchestrator).
 export const WorkflowStartV1 = z.object({
   runId: Id,

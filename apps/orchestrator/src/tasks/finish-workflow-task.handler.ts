@@ -18,6 +18,7 @@ export async function finishWorkflowTask(ctx: UnitOfWorkContext, e: WorkflowRunE
     case 'workflow.run.failed.v1':
       return failTask(ctx, tenantid, e.envelope.data.taskId, e.envelope.data.error, id);
     case 'workflow.run.cancelled.v1':
-      return cancelTask(ctx, tenantid, e.envelope.data.taskId, e.envelope.data.reason, id);
+      await cancelTask(ctx, tenantid, e.envelope.data.taskId, e.envelope.data.reason, id);
+      return;
   }
 }

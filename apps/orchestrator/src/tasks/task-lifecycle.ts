@@ -41,9 +41,10 @@ export async function failTask({ tx, emit }: UnitOfWorkContext, tenantId: string
   if (count === 1) emit(makeEvent('task.failed.v1', { taskId, error, failedAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
 }
 
-/** pending|running → cancelled, once; emits task.cancelled. */
-export async function cancelTask({ tx, emit }: UnitOfWorkContext, tenantId: string, taskId: string, reason: string, causationId: string): Promise<void> {
+/** pending|running → cancelled, once; emits task.cancelled. True if this call cancelled it. */
+export async function cancelTask({ tx, emit }: UnitOfWorkContext, tenantId: string, taskId: string, reason: string, causationId: string): Promise<boolean> {
   const now = new Date();
   const { count } = await tx.task.updateMany({ where: { id: taskId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', error: json({ code: 'cancelled', message: reason, retryable: false }), completedAt: now } });
   if (count === 1) emit(makeEvent('task.cancelled.v1', { taskId, reason, cancelledAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
+  return count === 1;
 }

@@ -181,6 +181,15 @@ export function addLogContext(fields: Record<string, string>): void {
   storage.getStore()?.annotate(fields);
 }
 
+/**
+ * Runs `fn` outside any scope (and any span). For timers and loops that a handler or request starts or wakes but
+ * that outlive it (sweeps, relays): created inside the scope, they would carry its ids and trace context into work
+ * that is not its own.
+ */
+export function outsideScope<T>(fn: () => T): T {
+  return storage.exit(() => (tracer === undefined ? fn() : context.with(ROOT_CONTEXT, fn)));
+}
+
 /** Runs `fn` in `scope` (and, when tracing is on, in its span's OTel context). */
 export function runInScope<T>(scope: TraceScope, fn: () => T): T {
   const ctx = scope.otelContext;

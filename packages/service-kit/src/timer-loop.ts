@@ -1,4 +1,6 @@
 // A sweep of rows that become due with time (retries, deadlines, batches to send), run by every replica.
+import { outsideScope } from '@steward/bus';
+
 /** Runs the sweep every `intervalMs`, and sooner when a change asks for a wake-up at a given time. */
 export class TimerLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -31,7 +33,8 @@ export class TimerLoop {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.nextWake = at;
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, at - Date.now()));
+    // wakeAt is called from handlers: the sweep must not run in (and log or trace as) the waking message's scope.
+    this.timer = outsideScope(() => setTimeout(() => void this.tick(), Math.max(0, at - Date.now())));
   }
 
   private async tick(): Promise<void> {

@@ -1,7 +1,7 @@
 // Trace context through the bus (real NATS JetStream) and log ids inside handlers, with tracing off, then on.
 import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { busTracer, createTestBus, formatTraceparent, parseTraceparent, startConsumer, type RunningConsumer } from '@steward/bus';
+import { TraceScope, busTracer, createTestBus, currentScope, formatTraceparent, parseTraceparent, runInScope, startConsumer, type RunningConsumer } from '@steward/bus';
 import { makeEvent, type Envelope, type OutgoingEvent } from '@steward/contracts';
 import fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TracingConfig, loadConfig } from './config.js';
 import { traceRequests } from './http-tracing.js';
 import { createLogger } from './logger.js';
+import { TimerLoop } from './timer-loop.js';
 import { initTracing, type Tracing } from './tracing.js';
 
 type TestBus = Awaited<ReturnType<typeof createTestBus>>;
@@ -86,6 +87,30 @@ describe('log ids and trace context with tracing off (no provider)', () => {
     log.info('outside');
     expect(lines.at(-1)).not.toHaveProperty('taskId');
     expect(lines.at(-1)).not.toHaveProperty('traceId');
+  });
+
+  it('a timer loop woken from a handler sweeps outside its scope (no borrowed ids or trace context)', async () => {
+    const { log, lines } = capturingLogger();
+    const tp = randomTraceparent();
+    const swept: Envelope[] = [];
+    const loop = new TimerLoop(
+      async () => {
+        log.info('sweeping');
+        swept.push(started(randomUUID()).envelope);
+        return 0;
+      },
+      60_000,
+      () => undefined,
+    );
+    const envelope = started(randomUUID(), tp).envelope;
+    runInScope(TraceScope.message(envelope, tp), () => {
+      expect(currentScope()).toBeDefined();
+      loop.wakeAt(new Date());
+    });
+    await until('the sweep', () => swept[0]);
+    loop.stop();
+    expect(swept[0]).not.toHaveProperty('traceparent');
+    expect(lines.find((l) => l.msg === 'sweeping')).not.toHaveProperty('traceId');
   });
 
   it('without a traceparent anywhere, events stay without one and lines carry the task only', async () => {

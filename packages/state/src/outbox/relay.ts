@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Gauge, type Registry, register as defaultRegistry } from 'prom-client';
-import { silentLogger, type Bus, type Logger } from '@steward/bus';
+import { outsideScope, silentLogger, type Bus, type Logger } from '@steward/bus';
 
 export interface OutboxRelayOptions {
   databaseUrl: string;
@@ -134,9 +134,11 @@ export class OutboxRelay {
       return;
     }
     for (const m of msgs) this.published.push(m.eventId);
-    this.deleting ??= this.deletePublished().finally(() => {
-      this.deleting = undefined;
-    });
+    this.deleting ??= outsideScope(() =>
+      this.deletePublished().finally(() => {
+        this.deleting = undefined;
+      }),
+    );
   }
 
   /** Deletes published rows in batches: ids published while one DELETE runs go in the next. */
@@ -155,10 +157,13 @@ export class OutboxRelay {
 
   /** A drain after notifyDelayMs; notifications arriving meanwhile join it. */
   private wakeSoon(): void {
-    this.notifyTimer ??= setTimeout(() => {
-      this.notifyTimer = undefined;
-      this.wake();
-    }, this.notifyDelayMs);
+    // Not in the scope of the handler whose failed publish asked for it: the sweep publishes everybody's rows.
+    this.notifyTimer ??= outsideScope(() =>
+      setTimeout(() => {
+        this.notifyTimer = undefined;
+        this.wake();
+      }, this.notifyDelayMs),
+    );
   }
 
   /** Asks for a drain; concurrent wake-ups coalesce into at most one more pass. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ServiceRuntime } from '@steward/service-kit';
+import type { SessionStatus } from '@steward/state';
 
 const TTL_MS = 5_000;
 
@@ -19,9 +20,9 @@ export class CatalogueLookup {
     return exists;
   }
 
-  /** True if the session exists for the tenant and is not closed (not cached: sessions change state). */
-  async sessionOpen(tenantId: string, sessionId: string): Promise<boolean> {
-    return (await this.runtime.prisma.session.count({ where: { id: sessionId, tenantId, status: { not: 'closed' } } })) > 0;
+  /** The status of the tenant's session, undefined if the tenant has none of that id (not cached: sessions change state). */
+  async sessionStatus(tenantId: string, sessionId: string): Promise<SessionStatus | undefined> {
+    return (await this.runtime.prisma.session.findFirst({ where: { id: sessionId, tenantId }, select: { status: true } }))?.status;
   }
 
   /** Drops what is cached about a tenant's workflow, so a version registered just now is found at once (on this replica). */

@@ -5,8 +5,10 @@ import { isUniqueViolation, json, type Task } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../http/api-error.js';
 import { CatalogueLookup } from './catalogue-lookup.js';
-import { TaskWriter } from './task-writer.js';
+import { SessionNotActiveError, TaskWriter } from './task-writer.js';
 import type { SubmitTaskBody } from './task.dto.js';
+
+type Target = { kind: 'skill'; skill: string } | { kind: 'workflow'; workflow: string; version: number };
 
 export interface SubmitTaskResult {
   taskId: string;
@@ -24,6 +26,11 @@ export class SubmitTaskUseCase {
 
   async execute(tenantId: string, body: SubmitTaskBody, idempotencyKey?: string): Promise<SubmitTaskResult> {
     const target = await this.resolveTarget(tenantId, body);
+    if (body.sessionId !== undefined) {
+      const status = await this.catalogue.sessionStatus(tenantId, body.sessionId);
+      if (status === undefined) throw new ApiError(422, 'unknown_session', `no session ${body.sessionId} for this tenant`);
+      if (status !== 'active') return this.inactiveSession(tenantId, body, target, status, idempotencyKey);
+    }
     const taskId = randomUUID();
     const submittedAt = new Date();
     try {
@@ -49,15 +56,22 @@ export class SubmitTaskUseCase {
       );
       return { taskId, created: true };
     } catch (err) {
+      if (err instanceof SessionNotActiveError) return this.inactiveSession(tenantId, body, target, 'paused or closed', idempotencyKey);
       if (!idempotencyKey || !isUniqueViolation(err)) throw err;
       return this.replay(tenantId, idempotencyKey, body, target);
     }
   }
 
-  private async resolveTarget(tenantId: string, body: SubmitTaskBody) {
-    if (body.sessionId !== undefined && !(await this.catalogue.sessionOpen(tenantId, body.sessionId))) {
-      throw new ApiError(422, 'unknown_session', `no open session ${body.sessionId} for this tenant`);
+  /** A paused or closed session takes no new task: 409, unless this is the replay of one it took while active. */
+  private async inactiveSession(tenantId: string, body: SubmitTaskBody, target: Target, status: string, idempotencyKey: string | undefined): Promise<SubmitTaskResult> {
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.runtime.prisma.task.count({ where: { tenantId, idempotencyKey } });
+      if (earlier > 0) return this.replay(tenantId, idempotencyKey, body, target);
     }
+    throw new ApiError(409, 'session_not_active', `session ${body.sessionId} is ${status}: it takes no new tasks${status === 'paused' ? ' until it is resumed' : ''}`);
+  }
+
+  private async resolveTarget(tenantId: string, body: SubmitTaskBody): Promise<Target> {
     if (body.skill !== undefined) {
       if (!(await this.catalogue.skillExists(body.skill))) {
         throw new ApiError(422, 'unknown_skill', `no skill named "${body.skill}" is registered by any skill-worker`);
@@ -74,7 +88,7 @@ export class SubmitTaskUseCase {
   }
 
   /** Same key, same request: the earlier task. Same key, different request: refused, like Stripe does. */
-  private async replay(tenantId: string, key: string, body: SubmitTaskBody, target: Awaited<ReturnType<SubmitTaskUseCase['resolveTarget']>>): Promise<SubmitTaskResult> {
+  private async replay(tenantId: string, key: string, body: SubmitTaskBody, target: Target): Promise<SubmitTaskResult> {
     const existing = await this.runtime.prisma.task.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey: key } } });
     if (!existing) throw new ApiError(409, 'conflict', 'a concurrent submission with this Idempotency-Key is in progress; retry');
     if (!sameRequest(existing, body, target)) {
@@ -84,7 +98,7 @@ export class SubmitTaskUseCase {
   }
 }
 
-function sameRequest(t: Task, body: SubmitTaskBody, target: { kind: 'skill'; skill: string } | { kind: 'workflow'; workflow: string; version: number }): boolean {
+function sameRequest(t: Task, body: SubmitTaskBody, target: Target): boolean {
   const sameTarget = target.kind === 'skill' ? t.kind === 'skill' && t.skill === target.skill : t.kind === 'workflow' && t.workflowName === target.workflow && t.workflowVersion === target.version;
   return sameTarget && canonical(t.input) === canonical(body.input) && (t.sessionId ?? undefined) === body.sessionId;
 }

@@ -10,6 +10,13 @@ interface PendingWrite {
   reject: (err: unknown) => void;
 }
 
+/** A submission named a session that is no longer active (paused or closed since the request was checked). */
+export class SessionNotActiveError extends Error {
+  constructor(readonly sessionIds: string[]) {
+    super(`session ${sessionIds.join(', ')} is not active`);
+  }
+}
+
 const MAX_BATCH = 256;
 const MAX_IN_FLIGHT = 4;
 
@@ -70,6 +77,12 @@ export class TaskWriter {
 
   private async commit(batch: PendingWrite[]): Promise<void> {
     await this.runtime.uow.transaction(async ({ tx, emit }) => {
+      const sessions = [...new Set(batch.flatMap((w) => (w.row.sessionId ? [w.row.sessionId] : [])))];
+      if (sessions.length > 0) {
+        // A share lock on each session until commit: a pause or close waits for these tasks, or these see it.
+        const active = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ANY(${sessions}::text[]) AND status = 'active' FOR SHARE`;
+        if (active.length < sessions.length) throw new SessionNotActiveError(sessions.filter((id) => !active.some((a) => a.id === id)));
+      }
       await tx.task.createMany({ data: batch.map((w) => w.row) });
       for (const w of batch) emit(w.event);
     });

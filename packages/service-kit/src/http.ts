@@ -55,6 +55,14 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
 
   const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 });
   traceRequests(adapter.getInstance()); // first hooks: everything after them (auth included) runs in the request's scope
+  // Once the drain has begun, every response closes its connection. Fastify closes the connections idle at close
+  // time, but a keep-alive connection whose request was in flight would stay open after its response and hold the
+  // server's close (and the drain) until the client dropped it.
+  let closing = false;
+  adapter.getInstance().addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new NestPinoLogger(runtime.log),
     abortOnError: false,
@@ -71,6 +79,7 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
     }, runtime.config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     runtime.beginDrain();
+    closing = true;
     void (async () => {
       await app.close(); // stops accepting requests and waits for those in flight
       await runtime.shutdown();

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ServiceRuntime } from '@steward/service-kit';
+import { AuditModule } from './audit/audit.module.js';
 import { ApiGuard } from './auth/api.guard.js';
 import { EscalationsModule } from './escalations/escalations.module.js';
 import { EventsModule } from './events/events.module.js';
@@ -15,7 +16,7 @@ import { WorkflowsModule } from './workflows/workflows.module.js';
 /** The public API: tasks, workflow definitions, runs and their control, external events, escalations, the skill catalogue, API keys; authentication, scopes and rate limits on every route; the one error shape. */
 @Global()
 @Module({
-  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule],
+  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, AuditModule],
   providers: [
     ApiGuard,
     { provide: APP_GUARD, useExisting: ApiGuard },

@@ -7,6 +7,7 @@ import { EscalationsModule } from './escalations/escalations.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ApiErrorFilter } from './http/api-error.js';
 import { KeysModule } from './keys/keys.module.js';
+import { LiveModule } from './live/live.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SkillsModule } from './skills/skills.module.js';
@@ -16,7 +17,7 @@ import { WorkflowsModule } from './workflows/workflows.module.js';
 /** The public API: tasks, workflow definitions, runs and their control, external events, escalations, the skill catalogue, API keys; authentication, scopes and rate limits on every route; the one error shape. */
 @Global()
 @Module({
-  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, AuditModule],
+  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, AuditModule, LiveModule],
   providers: [
     ApiGuard,
     { provide: APP_GUARD, useExisting: ApiGuard },

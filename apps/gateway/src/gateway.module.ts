@@ -12,12 +12,13 @@ import { RunsModule } from './runs/runs.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SkillsModule } from './skills/skills.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WorkflowsModule } from './workflows/workflows.module.js';
 
 /** The public API: tasks, workflow definitions, runs and their control, external events, escalations, the skill catalogue, API keys; authentication, scopes and rate limits on every route; the one error shape. */
 @Global()
 @Module({
-  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, AuditModule, LiveModule],
+  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, AuditModule, LiveModule, WebhooksModule],
   providers: [
     ApiGuard,
     { provide: APP_GUARD, useExisting: ApiGuard },

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import { unacceptableJson } from './json-limits.js';
 
 /** One problem in a request: a zod issue, or a workflow definition issue (which also names the offending step). */
 export interface ApiIssue {
@@ -20,8 +21,13 @@ export class ApiError extends HttpException {
   }
 }
 
-/** Parses `value` with `schema` or answers 400 with the zod issues. */
+/**
+ * Parses `value` with `schema` or answers 400 with the zod issues. Before the schema, what no route can take is
+ * refused the same way: JSON nested too deeply, and text PostgreSQL cannot store (see json-limits.ts).
+ */
 export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const unacceptable = unacceptableJson(value);
+  if (unacceptable) throw new ApiError(400, 'invalid_request', `${what} is invalid`, [unacceptable]);
   const r = schema.safeParse(value);
   if (!r.success) throw new ApiError(400, 'invalid_request', `${what} is invalid`, r.error.issues);
   return r.data;

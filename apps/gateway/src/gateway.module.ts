@@ -8,6 +8,7 @@ import { EventsModule } from './events/events.module.js';
 import { ApiErrorFilter } from './http/api-error.js';
 import { KeysModule } from './keys/keys.module.js';
 import { LiveModule } from './live/live.module.js';
+import { OpenApiModule } from './openapi/openapi.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SkillsModule } from './skills/skills.module.js';
@@ -18,7 +19,7 @@ import { WorkflowsModule } from './workflows/workflows.module.js';
 /** The public API: tasks, workflow definitions, runs and their control, external events, escalations, the skill catalogue, API keys; authentication, scopes and rate limits on every route; the one error shape. */
 @Global()
 @Module({
-  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, AuditModule, LiveModule, WebhooksModule],
+  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, OpenApiModule, AuditModule, LiveModule, WebhooksModule],
   providers: [
     ApiGuard,
     { provide: APP_GUARD, useExisting: ApiGuard },

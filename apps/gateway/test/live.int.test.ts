@@ -155,6 +155,14 @@ describe('GET /v1/escalations/stream', () => {
     await Promise.all([resumed.close(), theirs.close()]);
   });
 
+  it('ends the streams of a key when it is revoked', async () => {
+    const issued = await gw.request('POST', '/v1/keys', { body: { name: 'watcher', scopes: ['read'] } });
+    const c = await SseClient.open(gw, '/v1/escalations/stream', { authorization: `Bearer ${issued.body['key'] as string}` });
+    expect(c.status).toBe(200);
+    expect((await gw.request('DELETE', `/v1/keys/${issued.body['id'] as string}`)).status).toBe(204);
+    await c.until((x) => x.ended, 5_000);
+  });
+
   it('sends heartbeat comments while idle', async () => {
     const c = await SseClient.open(gw, '/v1/escalations/stream', await auth());
     await c.until((x) => x.comments.filter((m) => m === 'ping').length >= 2, 5_000);

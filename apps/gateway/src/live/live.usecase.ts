@@ -44,6 +44,7 @@ export class LiveUseCase implements OnModuleDestroy {
   private readonly sessions = new Set<Session>();
   private readonly perKey = new Map<string, number>();
   private readonly gauge: GaugeMetric;
+  private readonly revocationSweep: NodeJS.Timeout;
 
   constructor(
     @Inject(ServiceRuntime) private readonly runtime: ServiceRuntime<GatewayConfig>,
@@ -51,6 +52,10 @@ export class LiveUseCase implements OnModuleDestroy {
   ) {
     this.hub = new LiveHub(runtime.bus, runtime.log.child({ component: 'live' }), runtime.config.LIVE_IDLE_STOP_MS);
     this.gauge = new GaugeMetric(runtime.registry, 'steward_live_streams', 'Server-sent event streams open on this gateway, by kind (task, escalations)');
+    this.revocationSweep = setInterval(() => {
+      this.endRevoked().catch((err: unknown) => runtime.log.warn({ err }, 'could not check live streams for revoked keys'));
+    }, runtime.config.LIVE_HEARTBEAT_MS);
+    this.revocationSweep.unref();
   }
 
   /** Checks the task and the limits (errors are still ordinary responses), then returns the stream to run. */
@@ -134,11 +139,16 @@ export class LiveUseCase implements OnModuleDestroy {
       if (released) return;
       released = true;
       session.close();
+      sse.end();
       this.sessions.delete(session);
       this.release(spec.keyId);
       this.gauge.dec({ kind: spec.kind });
     };
     res.on('close', cleanup);
+    if (res.destroyed || !res.socket || res.socket.destroyed) {
+      cleanup(); // the client left before the stream began
+      return;
+    }
     sse.open(this.runtime.config.LIVE_HEARTBEAT_MS);
     try {
       await session.start();
@@ -149,8 +159,18 @@ export class LiveUseCase implements OnModuleDestroy {
     }
   }
 
+  /** Ends the streams of keys revoked since they opened (through any replica): one query per heartbeat period. */
+  private async endRevoked(): Promise<void> {
+    if (this.perKey.size === 0) return;
+    const revoked = await this.runtime.prisma.apiKey.findMany({ where: { id: { in: [...this.perKey.keys()] }, revokedAt: { not: null } }, select: { id: true } });
+    if (revoked.length === 0) return;
+    const ids = new Set(revoked.map((k) => k.id));
+    for (const s of [...this.sessions]) if (ids.has(s.keyId)) s.end();
+  }
+
   /** Ends every open stream, so the HTTP server can close; clients reconnect to another replica with Last-Event-ID. */
   onModuleDestroy(): void {
+    clearInterval(this.revocationSweep);
     for (const s of [...this.sessions]) s.end();
     this.hub.stop();
   }
@@ -159,6 +179,7 @@ export class LiveUseCase implements OnModuleDestroy {
 /** One connected client: replay, then live, in increasing sequence. */
 class Session implements LiveListener {
   readonly key: string;
+  readonly keyId: string;
   private lastSent: number;
   private buffer: LoggedEvent[] | undefined = [];
   private overflowed = false;
@@ -172,6 +193,7 @@ class Session implements LiveListener {
     private readonly audit: AuditUseCase,
   ) {
     this.key = spec.key;
+    this.keyId = spec.keyId;
     this.lastSent = spec.after;
   }
 

@@ -28,6 +28,14 @@ export default tseslint.config(
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {
+    // The inbox page's browser module: linted too (the ignore above skips other *.js), typed by its own tsconfig (checkJs, DOM).
+    ignores: ['!apps/gateway/src/inbox/public/*.js'],
+  },
+  {
+    files: ['apps/gateway/src/inbox/public/*.js'],
+    rules: { 'no-undef': 'off' }, // tsc checks names against the DOM library
+  },
+  {
     files: ['packages/contracts/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [

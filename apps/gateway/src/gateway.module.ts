@@ -6,6 +6,7 @@ import { ApiGuard } from './auth/api.guard.js';
 import { EscalationsModule } from './escalations/escalations.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ApiErrorFilter } from './http/api-error.js';
+import { InboxModule } from './inbox/inbox.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { LiveModule } from './live/live.module.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
@@ -19,7 +20,7 @@ import { WorkflowsModule } from './workflows/workflows.module.js';
 /** The public API: tasks, workflow definitions, runs and their control, external events, escalations, the skill catalogue, API keys; authentication, scopes and rate limits on every route; the one error shape. */
 @Global()
 @Module({
-  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, OpenApiModule, AuditModule, LiveModule, WebhooksModule],
+  imports: [KeysModule, TasksModule, WorkflowsModule, RunsModule, EventsModule, EscalationsModule, SkillsModule, SessionsModule, OpenApiModule, AuditModule, LiveModule, WebhooksModule, InboxModule],
   providers: [
     ApiGuard,
     { provide: APP_GUARD, useExisting: ApiGuard },

@@ -20,7 +20,7 @@ describe('authentication', () => {
     const routes = listRoutes(gw.app);
     expect(routes.length).toBeGreaterThan(20);
     const open = routes.filter((r) => r.public).map((r) => `${r.method} ${r.path}`).sort();
-    expect(open).toEqual(['GET /docs', 'GET /docs/:asset', 'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /readyz', 'GET /v1/schemas/workflow-definition.json']);
+    expect(open).toEqual(['GET /docs', 'GET /docs/:asset', 'GET /healthz', 'GET /inbox', 'GET /inbox/:asset', 'GET /metrics', 'GET /openapi.json', 'GET /readyz', 'GET /v1/schemas/workflow-definition.json']);
     for (const r of routes.filter((x) => !x.public)) {
       const res = await gw.request(r.method, concrete(r.path), { headers: { authorization: '' }, ...(r.method === 'GET' ? {} : { body: {} }) });
       expect(res.status, `${r.method} ${r.path}`).toBe(401);

@@ -5,3 +5,4 @@ export * from './http.js';
 export * from './timer-loop.js';
 export * from './tracing.js';
 export * from './http-tracing.js';
+export { addLogContext } from '@steward/bus';

@@ -414,6 +414,15 @@ describe.skipIf(!KUBECTL)('Kubernetes manifests (kubectl kustomize)', () => {
       for (const w of r.workloads()) for (const v of w.template.spec!.volumes ?? []) if (v.configMap) expect(r.find('ConfigMap', v.configMap.name!), `${w.name} volume ${v.name}`).toBeDefined();
     });
 
+    it('leaves the replica count of the autoscaled skill-worker to its autoscaler', () => {
+      const targets = [
+        ...r.all<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler').map((h) => h.spec?.scaleTargetRef.name),
+        ...r.all<z.infer<typeof ScaledObject>>('ScaledObject').map((o) => o.spec.scaleTargetRef.name),
+      ];
+      expect(targets).toEqual(['skill-worker']);
+      expect(r.one<IDeployment>('Deployment', 'skill-worker').spec!.replicas).toBeUndefined();
+    });
+
     it('runs NATS as a three-server JetStream cluster whose routes and names follow the StatefulSet', () => {
       const nats = r.one<IStatefulSet>('StatefulSet', 'nats');
       expect(nats.spec!.replicas).toBe(3);

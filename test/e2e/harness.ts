@@ -61,9 +61,15 @@ export class Stack {
     await createTenant(db.prisma, { id: 'default' });
     stack.apiKey = (await issueApiKey(db.prisma, { tenantId: 'default', name: 'e2e', scopes: ['admin'] })).key;
     for (const s of SERVICES) stack.ports.set(s, await freePort());
-    // The skill-worker registers the skills the gateway checks, so it starts first.
-    await stack.startService('skill-worker');
-    await Promise.all(SERVICES.filter((s) => s !== 'skill-worker').map((s) => stack.startService(s)));
+    try {
+      // The skill-worker registers the skills the gateway checks, so it starts first.
+      await stack.startService('skill-worker');
+      const started = await Promise.allSettled(SERVICES.filter((s) => s !== 'skill-worker').map((s) => stack.startService(s)));
+      for (const r of started) if (r.status === 'rejected') throw r.reason;
+    } catch (err) {
+      await stack.stop().catch(() => undefined); // leaves no processes, streams or schema behind
+      throw err;
+    }
     return stack;
   }
 

@@ -56,6 +56,8 @@ export function buildProgram(ctx: Ctx): Command {
   const program = new Command('steward')
     .description('Steward from the terminal: submit and watch tasks, answer escalations, read the audit stream.')
     .version(VERSION, '-V, --version')
+    // Program options only before the command, so that `submit --version 2` is the workflow version.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),

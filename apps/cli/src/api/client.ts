@@ -120,7 +120,7 @@ export class ApiClient {
       if (res.status === 429 && attempt < (this.opts.rateLimitRetries ?? 3)) {
         await res.body?.cancel();
         const after = Number(res.headers.get('retry-after') ?? '1');
-        await sleep((Number.isFinite(after) && after > 0 ? Math.min(after, 30) : 1) * 1000, o.signal);
+        await sleep((Number.isFinite(after) && after >= 0 ? Math.min(after, 30) : 1) * 1000, o.signal);
         continue;
       }
       throw await toApiError(res, `${method} ${url.pathname}`);

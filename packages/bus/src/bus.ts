@@ -20,7 +20,19 @@ export interface ProvisionOptions {
   deadLettersMaxAgeMs?: number;
   /** JetStream de-duplicates on Nats-Msg-Id within this window. */
   duplicateWindowMs?: number;
+  /**
+   * Replicas of each stream (NATS_STREAM_REPLICAS), applied on creation and on every update, so a restart keeps
+   * the count it is given: 1 on a single server, up to the number of JetStream servers in a cluster.
+   */
   replicas?: number;
+}
+
+/** The streams could not be given the replica count asked for (NATS_STREAM_REPLICAS against the NATS servers). */
+export class StreamReplicasError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StreamReplicasError';
+  }
 }
 
 export interface RawMessage {
@@ -71,6 +83,16 @@ export class Bus {
   async provision(opts: ProvisionOptions = {}): Promise<void> {
     const dup = nanos(opts.duplicateWindowMs ?? 2 * 60 * 1000);
     const replicas = opts.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new StreamReplicasError(`NATS_STREAM_REPLICAS=${replicas}: stream replicas must be an integer from 1 to 5`);
+    // A server outside a cluster refuses to create a stream with replicas > 1, and some versions accept the update
+    // of an existing one and then report a count they do not keep: say so before touching any stream.
+    const server = this.nc.info;
+    if (replicas > 1 && server !== undefined && !server.cluster) {
+      throw new StreamReplicasError(
+        `NATS_STREAM_REPLICAS=${replicas}, but the NATS server ${server.server_name || server.server_id} is not part of a cluster: ` +
+          `JetStream keeps more than one replica of a stream only on a cluster of at least ${replicas} servers. Set NATS_STREAM_REPLICAS=1 for a single server.`,
+      );
+    }
     const configs: Record<StreamKey, Partial<StreamConfig>> = {
       events: { retention: RetentionPolicy.Limits, max_age: nanos(opts.eventsMaxAgeMs ?? 30 * DAY) },
       commands: { retention: RetentionPolicy.Workqueue, max_age: 0 },
@@ -87,12 +109,18 @@ export class Bus {
         num_replicas: replicas,
       };
       try {
-        await this.jsm.streams.info(config.name);
-        const { retention: _fixedAtCreation, ...mutable } = config;
-        await this.jsm.streams.update(config.name, mutable);
+        try {
+          await this.jsm.streams.info(config.name);
+          const { retention: _fixedAtCreation, ...mutable } = config;
+          await this.jsm.streams.update(config.name, mutable);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          await this.jsm.streams.add(config);
+        }
       } catch (err) {
-        if (!isNotFound(err)) throw err;
-        await this.jsm.streams.add(config);
+        // E.g. a cluster with fewer JetStream servers than replicas ("insufficient resources").
+        if (replicas > 1) throw new StreamReplicasError(`stream ${config.name} with NATS_STREAM_REPLICAS=${replicas}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw err;
       }
     }
   }

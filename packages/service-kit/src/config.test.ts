@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     expect((err as ConfigError).message).toContain('DATABASE_URL: must be a postgresql:// URL');
   });
 
+  it('reads NATS_STREAM_REPLICAS as an integer from 1 to 5, 1 by default', () => {
+    expect(loadConfig(Schema, {}).NATS_STREAM_REPLICAS).toBe(1);
+    expect(loadConfig(Schema, { NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS).toBe(3);
+    for (const bad of ['0', '6', '2.5', 'three']) expect(() => loadConfig(Schema, { NATS_STREAM_REPLICAS: bad }), bad).toThrow(/NATS_STREAM_REPLICAS/);
+  });
+
   it('reports a missing required variable by name', () => {
     expect(() => loadConfig(z.object({ ANTHROPIC_API_KEY: z.string() }), {})).toThrow(/ANTHROPIC_API_KEY/);
   });

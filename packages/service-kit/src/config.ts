@@ -51,6 +51,11 @@ export const BaseConfig = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   /** Prefix for streams and subjects; lets tests and several installations share a NATS server. */
   NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
+  /**
+   * Replicas of each JetStream stream, applied when the streams are created and at every start (1 on a single
+   * server; 3 on a three-server cluster). Every service provisions the streams: set the same value everywhere.
+   */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }).default('postgresql://postgres:postgres@127.0.0.1:5432/steward'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase PostgreSQL identifier').default('public'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),

@@ -440,6 +440,15 @@ describe.skipIf(!KUBECTL)('Kubernetes manifests (kubectl kustomize)', () => {
       expect(r.allows(templateLabels(nats.spec!.template), templateLabels(nats.spec!.template), 6222)).toBe(true);
     });
 
+    it('gives the streams one replica per NATS server in prod, and never more replicas than servers', () => {
+      const servers = r.one<IStatefulSet>('StatefulSet', 'nats').spec!.replicas!;
+      // Every service provisions the streams at start-up: they must all ask for the same count.
+      const counts = SERVICES.map((service) => configSchema(service).parse(r.env(appContainer(r.one<IDeployment>('Deployment', service).spec!.template)).vars).NATS_STREAM_REPLICAS as number);
+      expect(new Set(counts).size, `NATS_STREAM_REPLICAS of ${SERVICES.join(', ')}: ${counts.join(', ')}`).toBe(1);
+      expect(counts[0]).toBeLessThanOrEqual(servers);
+      expect(counts[0]).toBe(overlay === 'prod' ? 3 : 1);
+    });
+
     it.runIf(NATS_SERVER)('has a NATS configuration nats-server accepts', () => {
       const config = natsConfig(r);
       const version = /v?(\d+)\.(\d+)/.exec(execFileSync('nats-server', ['--version'], { encoding: 'utf8' }))!;

@@ -403,7 +403,7 @@ function card({ decision: d, batch }) {
     options,
     scores(d),
     reasons(d.reasons),
-    contextList(d.context),
+    contextList(d.context, ['confidence', ...(typeof d.context.title === 'string' ? ['title'] : [])]), // shown with the score and as the subject
     h(
       'p',
       { class: 'meta' },
@@ -440,8 +440,9 @@ function badges(d) {
 function scores(d) {
   const box = h('div', { class: 'scores' });
   if (typeof d.score === 'number') {
+    // For an escalation: why the score was not enough. A review was already taken alone, so its threshold is moot.
     const needs =
-      typeof d.threshold === 'number' ? (d.threshold >= 1 ? ' · not yet certified to act alone on this type' : ` · acts alone at ≥ ${d.threshold.toFixed(2)}`) : '';
+      typeof d.threshold === 'number' && !d.review ? (d.threshold >= 1 ? ' · not yet certified to act alone on this type' : ` · acts alone at ≥ ${d.threshold.toFixed(2)}`) : '';
     box.append(
       h(
         'p',
@@ -472,9 +473,9 @@ function reasons(all) {
 
 const CONTEXT_FIRST = ['risk', 'reversible', 'critical', 'urgency', 'env', 'branch', 'cost', 'blastRadius'];
 
-/** @param {Record<string, unknown>} context */
-function contextList(context) {
-  const keys = Object.keys(context).filter((k) => k !== 'confidence');
+/** @param {Record<string, unknown>} context @param {string[]} [shownElsewhere] fields already on display */
+function contextList(context, shownElsewhere = []) {
+  const keys = Object.keys(context).filter((k) => !shownElsewhere.includes(k));
   if (keys.length === 0) return null;
   keys.sort((a, b) => (CONTEXT_FIRST.indexOf(a) + 1 || 99) - (CONTEXT_FIRST.indexOf(b) + 1 || 99) || a.localeCompare(b));
   return h('dl', { class: 'context' }, ...keys.flatMap((k) => [h('dt', {}, k), h('dd', {}, show(context[k]))]));

@@ -7,7 +7,6 @@ import fc from 'fast-check';
 import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { unacceptableJson } from '../src/http/json-limits.js';
 import { listRoutes, type RouteInfo } from '../src/http/routes.js';
 import { startTestGateway, type TestGateway } from './gateway-app.js';
 
@@ -90,31 +89,6 @@ function send(req: FuzzRequest): Promise<Answer> {
 const show = (req: FuzzRequest) =>
   JSON.stringify({ method: req.method, path: req.path.slice(0, 300), headers: req.headers.map(([k, v]) => [k, v.slice(0, 80)]), body: req.body?.slice(0, 300), bodyBytes: req.body === undefined ? 0 : Buffer.byteLength(req.body) });
 
-/**
- * Bugs the fuzz found that are reported to their owners and not fixed yet. An answer that breaks the invariants and
- * matches one of these is counted, not failed, so that everything else stays guarded; each has a reproduction below
- * marked `it.fails`, which starts failing once the bug is fixed: then delete both.
- */
-const KNOWN: { bug: string; matches: (req: FuzzRequest, a: Answer) => boolean }[] = [
-  {
-    bug: 'Fastify answers a path parameter over 100 characters (414) and a malformed percent-encoding (400) itself, not in the error shape',
-    matches: (_req, a) => (a.status === 414 || a.status === 400) && /"code":"FST_ERR_(MAX_PARAM_LENGTH|BAD_URL)"/.test(a.text),
-  },
-  {
-    bug: 'POST /v1/workflows: a definition nested deeper than ~3000 levels (step `with`) or with U+0000 / an unpaired surrogate in a string is a 500',
-    matches: (req, a) => a.status === 500 && req.method === 'POST' && req.path.split('?')[0] === '/v1/workflows' && unstorableDefinition(req.body ?? ''),
-  },
-];
-
-/** What the workflow registration does not refuse yet: JSON that parseOr400 would refuse, or YAML with a NUL or surrogate escape. */
-function unstorableDefinition(body: string): boolean {
-  try {
-    return unacceptableJson(JSON.parse(body)) !== undefined;
-  } catch {
-    return body.includes('\u0000') || /\\(0|x00|u0000|ud[89a-f])|[\ud800-\udfff]/i.test(body);
-  }
-}
-const knownSeen = new Map<string, number>();
 
 /** The invariants: an answer, no 5xx, and every 4xx in the one error shape. */
 async function check(req: FuzzRequest): Promise<Answer> {
@@ -124,14 +98,7 @@ async function check(req: FuzzRequest): Promise<Answer> {
   } catch (err) {
     throw new Error(`no answer (${(err as Error).message}) to ${show(req)}`, { cause: err });
   }
-  try {
-    return invariants(req, a);
-  } catch (err) {
-    const known = KNOWN.find((k) => k.matches(req, a));
-    if (!known) throw err;
-    knownSeen.set(known.bug, (knownSeen.get(known.bug) ?? 0) + 1);
-    return a;
-  }
+  return invariants(req, a);
 }
 
 function invariants(req: FuzzRequest, a: Answer): Answer {
@@ -401,29 +368,28 @@ describe('fuzzing every route', () => {
   });
 
   it('still answers /healthz', async () => {
-    if (knownSeen.size > 0) console.warn(`fuzz: known, reported bugs seen: ${JSON.stringify(Object.fromEntries(knownSeen))}`);
     const a = await check({ method: 'GET', path: '/healthz', headers: [] });
     expect(a.status).toBe(200);
     expect(JSON.parse(a.text)).toMatchObject({ status: 'ok' });
   });
 });
 
-// Reproductions of the KNOWN bugs: each is expected to fail while the bug is there.
-describe('known bugs (reported; these start failing once fixed — then remove them and their KNOWN entry)', () => {
+// Bugs the fuzz found, fixed: each stays a named test.
+describe('bugs the fuzz found', () => {
   const register = async (body: string) => {
     const req: FuzzRequest = { method: 'POST', path: '/v1/workflows', headers: [['authorization', admin], ['content-type', 'application/json']], body };
     invariants(req, await send(req));
   };
-  it.fails('a workflow definition with a step `with` nested 3000 levels deep is refused with a 4xx', async () => {
+  it('a workflow definition with a step `with` nested 3000 levels deep is refused with a 4xx', async () => {
     await register(`{"name":"acme.deep","version":1,"steps":[{"id":"a","skill":"echo","with":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}]}`);
   });
-  it.fails('a workflow definition with U+0000 in its description is refused with a 4xx', async () => {
+  it('a workflow definition with U+0000 in its description is refused with a 4xx', async () => {
     await register('{"name":"acme.nul","version":1,"description":"a\\u0000b","steps":[{"id":"a","skill":"echo"}]}');
   });
-  it.fails('a path parameter over 100 characters gets the error shape', async () => {
+  it('a path parameter over 100 characters gets the error shape', async () => {
     invariants({ method: 'GET', path: `/v1/tasks/${'a'.repeat(101)}`, headers: [['authorization', admin]] }, await send({ method: 'GET', path: `/v1/tasks/${'a'.repeat(101)}`, headers: [['authorization', admin]] }));
   });
-  it.fails('a malformed percent-encoding in the path gets the error shape', async () => {
+  it('a malformed percent-encoding in the path gets the error shape', async () => {
     invariants({ method: 'GET', path: '/v1/decisions/%E0%A4%A', headers: [['authorization', admin]] }, await send({ method: 'GET', path: '/v1/decisions/%E0%A4%A', headers: [['authorization', admin]] }));
   });
 });

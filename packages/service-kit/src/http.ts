@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Controller, Get, Global, Header, HttpCode, Inject, Module, Res, SetMetadata, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { traceRequests } from './http-tracing.js';
 import { NestPinoLogger } from './logger.js';
 import { ServiceRuntime } from './runtime.js';
@@ -53,7 +53,16 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
   @Module({ imports: [RuntimeModule, feature], controllers: [HealthController] })
   class RootModule {}
 
-  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024 });
+  const adapter = new FastifyAdapter({
+    bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+    // Errors the router raises before any route runs (a malformed percent-encoding, a path parameter over 100
+    // characters) leave in the API's one error shape too, not Fastify's.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : err.code === 'FST_ERR_BAD_URL' ? 400 : 500;
+      const code = status === 414 ? 'uri_too_long' : status === 400 ? 'bad_url' : 'internal';
+      void reply.status(status).send({ error: { code, message: status === 414 ? 'a path parameter is longer than 100 characters' : status === 400 ? 'the URL is not valid (malformed percent-encoding)' : 'internal error' } });
+    },
+  });
   traceRequests(adapter.getInstance()); // first hooks: everything after them (auth included) runs in the request's scope
   // Once the drain has begun, every response closes its connection. Fastify closes the connections idle at close
   // time, but a keep-alive connection whose request was in flight would stay open after its response and hold the

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ServiceRuntime } from '@steward/service-kit';
 import { SYSTEM_TENANT, parseDefinitionText, registerDefinition } from '@steward/workflows';
 import { ApiError } from '../http/api-error.js';
+import { unacceptableJson } from '../http/json-limits.js';
 import { CatalogueLookup } from '../tasks/catalogue-lookup.js';
 import type { RegisteredWorkflowView } from './workflow.dto.js';
 
@@ -20,6 +21,9 @@ export class RegisterWorkflowUseCase {
       throw new ApiError(403, 'reserved_tenant', `tenant "${SYSTEM_TENANT}" holds the definitions shipped with the workflow-runner; register under your own tenant`);
     }
     const raw = body.kind === 'json' ? body.document : parseYaml(body.text);
+    // The same limits as every other body (nesting depth, text PostgreSQL can store), for YAML and JSON alike.
+    const unacceptable = unacceptableJson(raw);
+    if (unacceptable) throw new ApiError(400, 'invalid_request', 'the workflow definition is invalid', [unacceptable]);
     const r = await registerDefinition(this.runtime.prisma, raw, tenantId);
     if (r.ok) {
       if (r.status !== 'unchanged') this.catalogue.forgetWorkflow(tenantId, r.name);

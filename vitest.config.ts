@@ -8,7 +8,7 @@ export default defineConfig({
     projects: [
       { ...shared, test: { name: 'unit', include: ['{apps,packages}/*/{src,test}/**/*.test.ts', 'infra/test/**/*.test.ts'], exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', '**/node_modules/**'] } },
       { ...shared, test: { name: 'integration', include: ['{apps,packages}/*/{src,test}/**/*.int.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
-      { ...shared, test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false } },
+      { ...shared, test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 180_000, hookTimeout: 300_000, fileParallelism: false } },
     ],
   },
 });

@@ -123,7 +123,7 @@ export class Stack {
   }
 
   private async waitReady(service: Service, child: ChildProcess): Promise<void> {
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode} during start-up; see ${this.logDir}/${service}.log`);
       try {
@@ -134,7 +134,7 @@ export class Stack {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`${service} not ready after 90 s; see ${this.logDir}/${service}.log`);
+    throw new Error(`${service} not ready after 180 s; see ${this.logDir}/${service}.log`);
   }
 
   /** Sends `signal` and waits for the process to exit; returns its exit code (null when killed by a signal). */

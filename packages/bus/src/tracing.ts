@@ -6,8 +6,9 @@
 // makeEvent reads it through setTraceparentSource, so handlers need no changes; the logger's mixin reads it too.
 //
 // Tracing is off until setBusTracer() is given a tracer (service-kit does it when an OTLP endpoint is configured).
-// Off, nothing here creates a span: publishing costs one comparison, handling a message one small object and one
-// AsyncLocalStorage.run (for the log ids).
+// Off, nothing here creates a span: publishing costs one comparison, making an event one getStore(), handling a
+// message one small object and one AsyncLocalStorage.run. The scopes (for the log ids, on or off) keep Node's async
+// hooks enabled, which on Node 20 costs every promise of the process a little (about 0.6 µs measured here).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, isSpanContextValid, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { setTraceparentSource, type Envelope, type EnvelopeContext } from '@steward/contracts';

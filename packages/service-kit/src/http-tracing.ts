@@ -1,10 +1,15 @@
 // Trace context and log ids for HTTP requests (fastify hooks, so controllers need no changes).
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import { TraceScope, busTracer, formatTraceparent, parseTraceparent, runInScope } from '@steward/bus';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const SCOPE = Symbol('steward.traceScope');
+// Stable HTTP semantic conventions (as literals: @opentelemetry/semantic-conventions loads only with tracing on).
+const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+const ATTR_HTTP_ROUTE = 'http.route';
+const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+const ATTR_URL_PATH = 'url.path';
+const ATTR_URL_SCHEME = 'url.scheme';
 type ScopedRequest = FastifyRequest & { [SCOPE]?: TraceScope };
 
 /** Probes and scrapes: no span, no scope. */

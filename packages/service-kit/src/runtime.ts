@@ -62,7 +62,7 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     const { config, service } = opts;
     const log = createLogger(service, config.LOG_LEVEL);
     log.info({ config: redactConfig(config) }, 'starting');
-    const tracing = initTracing({ service, config, log });
+    const tracing = await initTracing({ service, config, log });
     log.info({ tracing: tracing ? 'on' : 'off' }, tracing ? 'tracing: spans exported over OTLP/HTTP' : 'tracing off (no OTLP endpoint configured)');
     const registry = new Registry();
     registry.setDefaultLabels({ service });

@@ -57,9 +57,9 @@ describe('log ids and trace context with tracing off (no provider)', () => {
     await bus.destroy();
   });
 
-  it('is off without an endpoint: initTracing registers nothing and the bus has no tracer', () => {
-    expect(initTracing({ service: 'test', config: loadConfig(TracingConfig, {}) })).toBeUndefined();
-    expect(initTracing({ service: 'test', config: loadConfig(TracingConfig, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }) })).toBeUndefined();
+  it('is off without an endpoint: initTracing registers nothing and the bus has no tracer', async () => {
+    expect(await initTracing({ service: 'test', config: loadConfig(TracingConfig, {}) })).toBeUndefined();
+    expect(await initTracing({ service: 'test', config: loadConfig(TracingConfig, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }) })).toBeUndefined();
     expect(busTracer()).toBeUndefined();
     expect(trace.getTracerProvider().getTracer('x').startSpan('s').isRecording()).toBe(false);
   });
@@ -142,7 +142,7 @@ describe('tracing on (in-memory exporter)', () => {
   let consumer: RunningConsumer | undefined;
   beforeAll(async () => {
     exporter = new InMemorySpanExporter();
-    tracing = initTracing({ service: 'test', config: loadConfig(TracingConfig, {}), exporter, simple: true })!;
+    tracing = (await initTracing({ service: 'test', config: loadConfig(TracingConfig, {}), exporter, simple: true }))!;
     bus = await createTestBus('tracing-on');
   });
   afterEach(async () => {

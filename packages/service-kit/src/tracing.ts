@@ -1,21 +1,7 @@
 // OpenTelemetry tracing: on when an OTLP endpoint is configured, off (no provider, no spans) otherwise.
+// The SDK is imported only when tracing is on: a service without it loads none of it (start-up time, memory).
 import { DiagLogLevel, context, diag, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type Sampler,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Sampler, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { setBusTracer } from '@steward/bus';
 import { hostname } from 'node:os';
 import type { TracingConfig } from './config.js';
@@ -52,15 +38,24 @@ export function tracesEndpoint(config: TracingConfig): string | undefined {
 let active: Tracing | undefined;
 
 /**
- * Starts tracing if it is configured and returns it; returns undefined (and registers nothing) when it is not.
+ * Starts tracing if it is configured and returns it; returns undefined (and loads and registers nothing) when not.
  * Registers the tracer provider, the W3C trace-context propagator and an AsyncLocalStorage context manager
  * globally, and hands a tracer to the bus (producer and consumer spans) and to the HTTP hooks (server spans).
  */
-export function initTracing(opts: TracingOptions): Tracing | undefined {
+export async function initTracing(opts: TracingOptions): Promise<Tracing | undefined> {
   const { config } = opts;
   const url = tracesEndpoint(config);
   if (opts.exporter === undefined && (config.OTEL_SDK_DISABLED || url === undefined)) return undefined;
   if (active) throw new Error('tracing is already initialised in this process; shut it down first');
+  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk, { ATTR_SERVICE_NAME }] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
+  const { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } = sdk;
 
   if (opts.log) {
     const log = opts.log.child({ component: 'otel' });
@@ -83,7 +78,7 @@ export function initTracing(opts: TracingOptions): Tracing | undefined {
       ...parseResourceAttributes(config.OTEL_RESOURCE_ATTRIBUTES),
       [ATTR_SERVICE_NAME]: config.OTEL_SERVICE_NAME ?? opts.service,
     }),
-    sampler: sampler(config),
+    sampler: sampler(sdk, config),
     spanProcessors: [processor],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -117,7 +112,8 @@ export function initTracing(opts: TracingOptions): Tracing | undefined {
   return tracing;
 }
 
-function sampler(config: TracingConfig): Sampler {
+function sampler(sdk: typeof import('@opentelemetry/sdk-trace'), config: TracingConfig): Sampler {
+  const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
   const ratio = new TraceIdRatioBasedSampler(config.OTEL_TRACES_SAMPLER_ARG);
   switch (config.OTEL_TRACES_SAMPLER) {
     case 'always_on':

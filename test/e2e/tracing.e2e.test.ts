@@ -71,7 +71,8 @@ async function startReceiver(): Promise<{ server: Server; url: string; spans: Re
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 describe('a trace follows a task across the services (OTLP/HTTP to a receiver in the test)', () => {
-  let stack: Stack;
+  let stack: Stack | undefined;
+  let starting: Promise<Stack> | undefined;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   beforeAll(async () => {
     receiver = await startReceiver();
@@ -79,26 +80,28 @@ describe('a trace follows a task across the services (OTLP/HTTP to a receiver in
     const env: Partial<Record<Service, Record<string, string>>> = Object.fromEntries(SERVICES.map((s) => [s, { ...otel }]));
     // Debug level: the bus consumer writes a line per handled message, for the log-ids check.
     for (const s of ['orchestrator', 'skill-worker'] as const) env[s]!.LOG_LEVEL = 'debug';
-    stack = await Stack.start({ env });
-  });
+    starting = Stack.start({ env });
+    stack = await starting;
+  }, 300_000); // five services from source take long to start on a busy machine
   afterAll(async () => {
-    await stack?.stop();
+    // Also when the start outlived beforeAll's timeout: its processes must not be left running.
+    await (stack ?? (await starting?.catch(() => undefined)))?.stop();
     await new Promise((r) => receiver?.server.close(r));
-  });
+  }, 300_000);
 
   const inTrace = (traceId: string) => receiver.spans.filter((s) => s.traceId === traceId);
 
   it('a workflow task: spans from gateway, orchestrator, workflow-runner and skill-worker with the caller’s trace id, one connected tree', async () => {
     const traceId = hex(16);
     const callerSpan = hex(8);
-    const r = await submit(stack, { workflow: 'demo.shout', input: { greeting: 'hello', to: { name: 'trace' } } }, { traceparent: `00-${traceId}-${callerSpan}-01` });
+    const r = await submit(stack!, { workflow: 'demo.shout', input: { greeting: 'hello', to: { name: 'trace' } } }, { traceparent: `00-${traceId}-${callerSpan}-01` });
     expect(r.status).toBe(202);
     const taskId = r.body.taskId as string;
-    const { task } = await waitForTask(stack, taskId);
+    const { task } = await waitForTask(stack!, taskId);
     expect(task.status).toBe('completed');
 
     // The audit stream: every event of the task carries a traceparent of this trace (the span it was made in).
-    const events = await stack.eventsOf(taskId);
+    const events = await stack!.eventsOf(taskId);
     expect(events.length).toBeGreaterThan(4);
     for (const e of events) expect(e.traceparent, e.type).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
 
@@ -133,7 +136,7 @@ describe('a trace follows a task across the services (OTLP/HTTP to a receiver in
 
     // Log lines written while handling the task's messages (LOG_LEVEL=debug: one per message) carry its ids.
     for (const service of ['orchestrator', 'skill-worker'] as const) {
-      const lines = (await readFile(stack.logFile(service), 'utf8'))
+      const lines = (await readFile(stack!.logFile(service), 'utf8'))
         .split('\n')
         .filter((l) => l.includes(taskId))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -146,7 +149,7 @@ describe('a trace follows a task across the services (OTLP/HTTP to a receiver in
 
   it('a workflow with a decision: the escalation service’s spans join the same trace', async () => {
     const traceId = hex(16);
-    const r = await submit(stack, { workflow: 'example.review-change', input: { title: 'trace the decision', risk: 'high' } }, { traceparent: `00-${traceId}-${hex(8)}-01` });
+    const r = await submit(stack!, { workflow: 'example.review-change', input: { title: 'trace the decision', risk: 'high' } }, { traceparent: `00-${traceId}-${hex(8)}-01` });
     expect(r.status).toBe(202);
     const spans = await until('an escalation span in the trace', async () => (inTrace(traceId).some((s) => s.service === 'escalation') ? inTrace(traceId) : undefined), 30_000);
     const services = new Set(spans.map((s) => s.service));

@@ -38,3 +38,18 @@ describe('KeyReader', () => {
     keys.close();
   });
 });
+
+describe('KeyReader.nextUnless', () => {
+  it('gives up when its signal aborts, and the next key still arrives afterwards', async () => {
+    const stdin = new PassThrough();
+    const keys = new KeyReader(stdin);
+    keys.start();
+    const abort = new AbortController();
+    const waiting = keys.nextUnless(abort.signal);
+    abort.abort();
+    expect(await waiting).toBeUndefined();
+    stdin.write('q');
+    expect(await keys.next()).toEqual({ name: 'char', char: 'q' });
+    keys.close();
+  });
+});

@@ -75,6 +75,26 @@ export class KeyReader {
     });
   }
 
+  /** Like next(), but gives up when `signal` aborts (undefined; a key typed later stays queued). */
+  nextUnless(signal: AbortSignal): Promise<Key | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined);
+    const k = this.queue.shift();
+    if (k) return Promise.resolve(k);
+    if (this.ended) return Promise.resolve({ name: 'eof' });
+    return new Promise((resolve) => {
+      const waiter = (key: Key): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(key);
+      };
+      const onAbort = (): void => {
+        if (this.waiting === waiter) this.waiting = undefined;
+        resolve(undefined);
+      };
+      this.waiting = waiter;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** Forgets keys typed ahead on a terminal (a stray key must not answer the next question); a pipe keeps them. */
   discardTypeAhead(): void {
     if (this.isTerminal) this.queue.length = 0;

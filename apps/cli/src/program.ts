@@ -114,7 +114,8 @@ Exit codes: 0 ok, 1 task failed or request refused, 2 usage, 3 gateway unreachab
       .command('inbox')
       .description('answer the escalations waiting for you, one key each (--json: list them)')
       .addOption(new Option('--status <status>', 'which batches').choices(['sent', 'open', 'answered', 'expired']).default('sent'))
-      .option('--by <name>', 'who answers (recorded with each answer)'),
+      .option('--by <name>', 'who answers (recorded with each answer)')
+      .option('-w, --wait', 'when nothing waits, wait for the next escalation (q quits)'),
   ).action(act(async (o: InboxOptions) => (await escalations()).inbox(ctx, o)));
 
   json(

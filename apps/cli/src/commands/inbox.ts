@@ -3,6 +3,7 @@
 // POST /v1/escalations/batches/:id/answers.
 import { ApiRequestError, type ApiClient } from '../api/client.js';
 import { AnswersAccepted, awaitsPerson, BatchList, Decision, type Batch } from '../api/schemas.js';
+import { sseMessages } from '../api/sse.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT, ExitWith } from '../errors.js';
 import { formatRelative, shortId, truncate } from '../format.js';
@@ -13,6 +14,8 @@ export interface InboxOptions {
   json?: boolean;
   status?: string;
   by?: string;
+  /** When nothing waits, wait for the next escalation instead of ending (q quits). */
+  wait?: boolean;
 }
 
 /** The answer that "approve" means: a review keeps the engine's choice; an escalation takes the agent's proposal. */
@@ -135,10 +138,17 @@ export async function inbox(ctx: Ctx, o: InboxOptions): Promise<void> {
       const batches = (await pendingBatches(client, status))
         .map((b) => ({ batch: b, decisions: b.decisions.filter((d) => awaitsPerson(d) && !done.has(d.id)) }))
         .filter((b) => b.decisions.length > 0);
-      if (batches.length === 0) break;
+      if (batches.length === 0 && !o.wait) break;
       if (!keys) {
         keys = new KeyReader(ctx.io.stdin);
         keys.start();
+      }
+      if (batches.length === 0) {
+        const r = await waitForEscalations(client, keys, out, status, done);
+        if (r === 'arrived') continue;
+        quit = true;
+        interrupted = r === 'interrupted';
+        break;
       }
       const total = batches.reduce((n, b) => n + b.decisions.length, 0);
       out.line(s.bold(`${total} decision${total === 1 ? '' : 's'} wait${total === 1 ? 's' : ''} for you in ${batches.length} batch${batches.length === 1 ? '' : 'es'}`));
@@ -174,6 +184,52 @@ export async function inbox(ctx: Ctx, o: InboxOptions): Promise<void> {
   if (answered + skipped === 0 && !quit) out.line('Inbox empty: nothing waits for you.');
   else out.line(`${s.green(`${answered} answered`)}, ${skipped} skipped${quit ? ' (quit)' : ''}.`);
   if (interrupted) throw new ExitWith(EXIT.interrupted);
+}
+
+/**
+ * Waits until something new waits for the person: woken by the tenant's escalation stream
+ * (GET /v1/escalations/stream; polling every 5 s on a gateway without it), or ended by q, Escape, Ctrl-D or Ctrl-C.
+ */
+async function waitForEscalations(client: ApiClient, keys: KeyReader, out: Out, status: string, done: ReadonlySet<string>): Promise<'arrived' | 'quit' | 'interrupted'> {
+  out.line(out.style.dim('Waiting for escalations… (q to quit)'));
+  const abort = new AbortController();
+  const pending = async (): Promise<boolean> => (await pendingBatches(client, status)).some((b) => b.decisions.some((d) => awaitsPerson(d) && !done.has(d.id)));
+  let wake: () => void = () => undefined;
+  const woken = new Promise<'arrived'>((resolve) => (wake = () => resolve('arrived')));
+  const check = (): void => {
+    pending().then(
+      (yes) => yes && wake(),
+      () => undefined,
+    );
+  };
+  const watcher = (async (): Promise<void> => {
+    try {
+      // Each event (a batch sent, a decision escalated or resolved) is a reason to look again; so is connecting,
+      // since a batch may have been sent between the last look and the stream.
+      for await (const _msg of sseMessages(client, '/v1/escalations/stream', { signal: abort.signal, onOpen: check })) check();
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      if (!(err instanceof ApiRequestError && err.routeMissing)) out.note(`live updates unavailable (${(err as Error).message}); polling`);
+    }
+    while (!abort.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 5000));
+      check();
+    }
+  })();
+  const keyed = (async (): Promise<'quit' | 'interrupted' | 'arrived'> => {
+    for (;;) {
+      const k = await keys.nextUnless(abort.signal);
+      if (k === undefined) return 'arrived';
+      if (k.name === 'interrupt') return 'interrupted';
+      if (k.name === 'eof' || k.name === 'escape' || (k.name === 'char' && k.char === 'q')) return 'quit';
+    }
+  })();
+  try {
+    return await Promise.race([woken, keyed]);
+  } finally {
+    abort.abort();
+    await watcher.catch(() => undefined);
+  }
 }
 
 type Outcome = 'answered' | 'skipped' | 'batch' | 'quit' | 'interrupted';

@@ -57,8 +57,13 @@ describe('steward (in-process)', () => {
   });
 
   it('submits with the bearer key, the input and the idempotency key, and prints the task id as JSON', async () => {
-    const h = fakeIo(ENV, (c) => (c.url.includes('/v1/skills/') ? json(404, { error: { code: 'not_found', message: 'no skill named demo.shout' } }) : json(202, { taskId: 't-1' }, { 'idempotent-replayed': 'true' })));
+    // Not a skill (422 unknown_skill), so it is submitted again as a workflow.
+    const h = fakeIo(ENV, (c) => (c.body?.includes('"skill"') ? json(422, { error: { code: 'unknown_skill', message: 'no skill named demo.shout' } }) : json(202, { taskId: 't-1' }, { 'idempotent-replayed': 'true' })));
     expect(await run(['submit', 'demo.shout', '-i', 'greeting=hi', '-i', 'to.name=world', '--idempotency-key', 'k1', '--json'], h.io)).toBe(0);
+    expect(h.calls.map((c) => JSON.parse(c.body ?? '{}') as Record<string, unknown>)).toEqual([
+      { skill: 'demo.shout', input: { greeting: 'hi', to: { name: 'world' } } },
+      { workflow: 'demo.shout', input: { greeting: 'hi', to: { name: 'world' } } },
+    ]);
     const post = h.calls.at(-1)!;
     expect(post).toMatchObject({ method: 'POST', url: 'http://gw.test:8080/v1/tasks' });
     expect(post.headers.get('authorization')).toBe('Bearer stw_abcdefghijkl_secret');

@@ -1,6 +1,6 @@
 // steward submit <skill-or-workflow>: POST /v1/tasks with the input from flags or a file, then optionally watch it.
 import { ApiRequestError } from '../api/client.js';
-import { Skill, Submitted } from '../api/schemas.js';
+import { Submitted } from '../api/schemas.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { buildInput, type InputFlags } from '../input.js';
@@ -22,26 +22,27 @@ export async function submit(ctx: Ctx, target: string, o: SubmitOptions): Promis
   const out = ctx.out(o.json);
   const client = await ctx.client();
 
-  // Neither flag: a skill of that name if the catalogue has one, a workflow otherwise.
-  let kind: 'skill' | 'workflow' = o.workflow || o.version !== undefined ? 'workflow' : 'skill';
+  // Neither flag: a skill if the catalogue has one of that name, a workflow otherwise. The gateway checks the
+  // target before it writes anything (or records the Idempotency-Key), so asking it as a skill first is harmless,
+  // and needs only the submit scope.
   const guessed = !o.workflow && !o.skill && o.version === undefined;
-  if (guessed) {
-    try {
-      await client.get(`/v1/skills/${encodeURIComponent(target)}`, Skill);
-    } catch (err) {
-      if (!(err instanceof ApiRequestError && (err.status === 404 || err.status === 400))) throw err;
-      kind = 'workflow';
-    }
-  }
-  const body = { [kind]: target, input, ...(o.version !== undefined ? { version: o.version } : {}), ...(o.session ? { sessionId: o.session } : {}) };
+  let kind: 'skill' | 'workflow' = o.workflow || o.version !== undefined ? 'workflow' : 'skill';
+  const post = (k: 'skill' | 'workflow') =>
+    client.post('/v1/tasks', Submitted, { [k]: target, input, ...(o.version !== undefined ? { version: o.version } : {}), ...(o.session ? { sessionId: o.session } : {}) }, o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : undefined);
   let res;
   try {
-    res = await client.post('/v1/tasks', Submitted, body, o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : undefined);
+    res = await post(kind);
   } catch (err) {
-    if (guessed && err instanceof ApiRequestError && err.code === 'unknown_workflow') {
-      throw new CliError(`there is no skill or workflow named "${target}"`, EXIT.failed, 'see `steward skills list` and `steward workflows list`');
+    if (!(guessed && err instanceof ApiRequestError && err.code === 'unknown_skill')) throw err;
+    kind = 'workflow';
+    try {
+      res = await post(kind);
+    } catch (err2) {
+      if (err2 instanceof ApiRequestError && err2.code === 'unknown_workflow') {
+        throw new CliError(`there is no skill or workflow named "${target}"`, EXIT.failed, 'see `steward skills list` and `steward workflows list`');
+      }
+      throw err2;
     }
-    throw err;
   }
   const { taskId } = res.data;
   const replayed = res.headers.get('idempotent-replayed') === 'true';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent, Task } from './api/schemas.js';
-import { compactJson, eventName, formatDuration, formatEventLine, formatRelative, formatTask, summariseEvent, table, taskTarget, truncate } from './format.js';
+import { compactJson, eventName, wrap, wrapWords, formatDuration, formatEventLine, formatRelative, formatTask, summariseEvent, table, taskTarget, truncate } from './format.js';
 import { COLOURS, stripAnsi } from './output.js';
 
 describe('durations and times', () => {
@@ -33,6 +33,12 @@ describe('text', () => {
     expect(truncate('a\n  b', 10)).toBe('a b');
     expect(compactJson({ a: [1, 2] })).toBe('{"a":[1,2]}');
     expect(compactJson(undefined)).toBe('');
+  });
+
+  it('wraps words with a hanging indent, and not at all without a width', () => {
+    expect(wrap('one two three four five', 10, '  ')).toBe('one two\n  three four\n  five');
+    expect(wrapWords(['a=1', 'b=2', 'c=3', 'd=4'], 10, ' ', '  ')).toBe('a=1  b=2\n c=3  d=4');
+    expect(wrap('one two', Infinity)).toBe('one two');
   });
 
   it('pads columns to their widest cell and cuts the last one to the width', () => {

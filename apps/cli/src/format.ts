@@ -34,6 +34,31 @@ export function truncate(s: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`;
 }
 
+/**
+ * Word-wraps `text` into lines of at most `width` columns of text; lines after the first start with `indent` (which
+ * stands where the first line's own prefix was). A word longer than the width is cut.
+ */
+export function wrap(text: string, width: number, indent = ''): string {
+  return wrapWords(text.trim().split(/\s+/), width, indent, ' ');
+}
+
+/** Joins `words` with `sep`, in lines of at most `width` columns of text; lines after the first start with `indent`. */
+export function wrapWords(words: readonly string[], width: number, indent = '', sep = ' '): string {
+  if (!Number.isFinite(width)) return words.join(sep);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    const room = Math.max(10, width);
+    if (line && line.length + sep.length + word.length > room) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line}${sep}${word}` : word.length > room ? truncate(word, room) : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
 export const shortId = (id: string): string => (/^[0-9a-f]{8}-/.test(id) ? id.slice(0, 8) : id);
 
 export function compactJson(v: unknown, max = 200): string {

@@ -57,8 +57,13 @@ describe('inbox display', () => {
     expect(text).toContain('    1) ship  Ship it  ← proposed');
     expect(text).toContain('    2) hold  Hold it');
     expect(text).toContain('If nobody answers: hold in 5m');
-    expect(promptText(decision)).toBe('  a/Enter approve ship · 1-2 choose · s skip · A approve the whole batch · q quit › ');
+    expect(promptText(decision)).toBe('  a/Enter approve ship · 1-2 choose · s skip · A approve batch · q quit › ');
     expect(formatDecision(review, { index: 1, total: 1 }, Date.now(), 120).join('\n')).toContain('Decided alone: hold (autonomous)');
+    // On a narrow terminal the reasons wrap under themselves instead of being cut.
+    const narrow = formatDecision({ ...decision, reasons: ['autonomy not yet earned for ship_change: too few labelled decisions to prove error ≤ 0.02'] }, { index: 1, total: 1 }, Date.now(), 40);
+    const why = narrow.join('\n').split('\n').filter((l) => l.startsWith('    - ') || /^ {6}\S/.test(l));
+    expect(why).toEqual(['    - autonomy not yet earned for', '      ship_change: too few labelled', '      decisions to prove error ≤ 0.02']);
+    expect(narrow.join('\n')).toContain('  Context:    risk=high\n              reversible=false');
   });
 });
 

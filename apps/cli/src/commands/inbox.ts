@@ -6,7 +6,7 @@ import { AnswersAccepted, awaitsPerson, BatchList, Decision, type Batch } from '
 import { sseMessages } from '../api/sse.js';
 import type { Ctx } from '../context.js';
 import { CliError, EXIT, ExitWith } from '../errors.js';
-import { formatRelative, shortId, truncate } from '../format.js';
+import { formatRelative, shortId, wrap, wrapWords } from '../format.js';
 import { KeyReader, type Key } from '../keys.js';
 import { NO_COLOURS, type Out, type Style } from '../output.js';
 
@@ -42,13 +42,13 @@ export function formatDecision(d: Decision, pos: { index: number; total: number 
   }
   if (d.reasons.length) {
     lines.push('  Why:');
-    for (const r of d.reasons.slice(0, 5)) lines.push(`    - ${truncate(r, width - 6)}`);
+    for (const r of d.reasons.slice(0, 5)) lines.push(`    - ${wrap(r, width - 6, '      ')}`);
   }
   const ctx = Object.entries(d.context)
     .map(([k, v]) => [k, scalar(v)] as const)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${v}`);
-  if (ctx.length) lines.push(`  Context:    ${truncate(ctx.join('  '), width - 14)}`);
+  if (ctx.length) lines.push(`  Context:    ${wrapWords(ctx, width - 14, '              ', '  ')}`);
   lines.push('  Options:');
   const idWidth = Math.max(...d.options.map((o) => o.id.length));
   d.options.forEach((o, i) => {
@@ -67,7 +67,7 @@ export function promptText(d: Decision, style: Style = NO_COLOURS): string {
     ...(approve !== undefined ? [`${style.bold('a')}/${style.bold('Enter')} ${d.review ? 'agree' : 'approve'} ${approve}`] : []),
     `${style.bold(n === 1 ? '1' : `1-${n}`)} choose`,
     `${style.bold('s')} skip`,
-    `${style.bold('A')} approve the whole batch`,
+    `${style.bold('A')} approve batch`,
     `${style.bold('q')} quit`,
   ];
   return `  ${parts.join(' · ')} › `;
@@ -253,7 +253,7 @@ async function askAndAnswer(client: ApiClient, keys: KeyReader, out: Out, d: Dec
         done.add(d.id);
         return 'skipped';
       case 'approve_batch': {
-        out.line('approve the whole batch');
+        out.line('approve batch');
         try {
           const r = await client.post(`/v1/escalations/batches/${encodeURIComponent(batch.id)}/answers`, AnswersAccepted, { approveAll: true, ...(by ? { answeredBy: by } : {}) });
           out.line(`  ${s.green('✓')} ${r.data.requestIds.length} answer${r.data.requestIds.length === 1 ? '' : 's'} sent for batch ${shortId(batch.id)}`);

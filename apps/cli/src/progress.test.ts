@@ -18,14 +18,14 @@ const run = (id: string, steps: Run['steps'], parentRunId?: string, name = 'acme
 describe('progress', () => {
   const runs = [
     run('r1', [step('fetch', 'completed'), step('lint', 'skipped'), step('tests', 'running', { attempt: 2 }), step('decide', 'waiting', { waitFor: 'decision' }), step('ship', 'pending')]),
-    run('r2', [step('echo', 'completed'), step('shout', 'parked')], 'r1', 'demo.shout'),
+    run('r2', [step('echo', 'completed'), step('shout', 'parked', { error: { code: 'timeout', message: 'too slow' } })], 'r1', 'demo.shout'),
   ];
 
   it('counts done steps over every run, and names what runs, waits and is parked', () => {
     const p = computeProgress(task, runs, 'steward.step.run.started.v1');
-    expect(p).toMatchObject({ done: 3, total: 7, target: 'acme.release@1', lastEvent: 'step.run.started', parked: ['demo.shout/shout'] });
+    expect(p).toMatchObject({ done: 3, total: 7, target: 'acme.release@1', lastEvent: 'step.run.started', parked: ['demo.shout/shout (timeout)'] });
     expect(p.current).toEqual(['tests (running, attempt 2)', 'decide (waiting for decision)']);
-    expect(progressText(p)).toBe('running · 3/7 steps · parked: demo.shout/shout');
+    expect(progressText(p)).toBe('running · 3/7 steps · parked: demo.shout/shout (timeout)');
     expect(progressText(computeProgress(task, runs.slice(0, 1)))).toBe('running · 2/5 steps · tests (running, attempt 2), decide (waiting for decision)');
     expect(progressText(computeProgress({ ...task, status: 'pending' }, []))).toBe('pending');
   });

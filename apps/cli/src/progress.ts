@@ -32,7 +32,10 @@ export function computeProgress(task: Task, runs: readonly Run[], lastEvent?: st
       total++;
       if (DONE.has(s.status)) done++;
       else if (ACTIVE.has(s.status)) current.push(`${prefix}${s.stepPath} (${s.status === 'waiting' && s.waitFor ? `waiting for ${s.waitFor.replace('_', ' ')}` : s.status}${s.attempt > 1 ? `, attempt ${s.attempt}` : ''})`);
-      else if (s.status === 'parked') parked.push(`${prefix}${s.stepPath}`);
+      else if (s.status === 'parked') {
+        const code = (s.error as { code?: unknown } | undefined)?.code;
+        parked.push(`${prefix}${s.stepPath}${typeof code === 'string' ? ` (${code})` : ''}`);
+      }
     }
   }
   return { status: task.status, target: taskTarget(task), kind: task.kind, done, total, current, parked, ...(lastEvent ? { lastEvent: eventName(lastEvent) } : {}) };

@@ -89,9 +89,23 @@ export async function followTask(ctx: Ctx, client: ApiClient, taskId: string, ou
   const elapsed = (): number => Math.max(0, (st.task.completedAt ? Date.parse(st.task.completedAt) : ctx.now()) - Date.parse(st.task.createdAt));
   let frame = 0;
   let lastText = '';
+  const told = new Set<string>();
   const draw = (): void => {
     if (!show) return;
     const p = computeProgress(st.task, [...st.runs.values()], st.lastEvent);
+    // A parked step waits for an operator: say once what can be done about it.
+    for (const run of st.runs.values()) {
+      for (const step of run.steps) {
+        if (step.status !== 'parked' || told.has(step.id)) continue;
+        told.add(step.id);
+        const err = step.error as { code?: string; message?: string } | undefined;
+        if (tty) out.raw('\r\x1b[2K');
+        out.note(
+          `step ${step.stepPath} parked${err?.code ? ` (${err.code}: ${err.message ?? ''})` : ''}; the run waits for an operator: ` +
+            `POST /v1/runs/${run.id}/steps/${encodeURIComponent(step.stepPath)}/retry or …/skip, or \`steward tasks cancel ${st.task.taskId}\``,
+        );
+      }
+    }
     if (tty) {
       out.raw(`\r\x1b[2K${progressLine(p, elapsed(), frame++, out.columns, out.style)}`);
     } else {
@@ -144,6 +158,7 @@ export async function followTask(ctx: Ctx, client: ApiClient, taskId: string, ou
       })();
 
   try {
+    if (st.task.kind === 'workflow') await refresh(client, st);
     draw();
     while (!isFinal(st.task.status)) {
       if (ctx.now() > deadline) {

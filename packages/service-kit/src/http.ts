@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Controller, Get, Global, Header, HttpCode, Inject, Module, Res, SetMetadata, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Histogram, type Registry } from 'prom-client';
 import { traceRequests } from './http-tracing.js';
 import { NestPinoLogger } from './logger.js';
 import { ServiceRuntime } from './runtime.js';
@@ -64,6 +65,7 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
     },
   });
   traceRequests(adapter.getInstance()); // first hooks: everything after them (auth included) runs in the request's scope
+  measureRequests(adapter.getInstance(), runtime.registry);
   // Once the drain has begun, every response closes its connection. Fastify closes the connections idle at close
   // time, but a keep-alive connection whose request was in flight would stay open after its response and hold the
   // server's close (and the drain) until the client dropped it.
@@ -101,4 +103,41 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return app;
+}
+
+/** Route label of requests no route matched (404s of unknown paths): one series for all of them. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const httpHistograms = new WeakMap<Registry, Histogram<'method' | 'route' | 'status_code'>>();
+
+/** The HTTP latency histogram of a registry (one per registry, however many apps serve with it). */
+export function httpRequestDuration(registry: Registry): Histogram<'method' | 'route' | 'status_code'> {
+  let h = httpHistograms.get(registry);
+  if (h === undefined) {
+    h = new Histogram({
+      name: 'steward_http_request_duration_seconds',
+      help: 'Time from a request arriving to its response being sent, by method, route pattern ("unmatched" when none) and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: [registry],
+    });
+    httpHistograms.set(registry, h);
+  }
+  return h;
+}
+
+/**
+ * Records every answered request in steward_http_request_duration_seconds, from fastify's own clock
+ * (`reply.elapsedTime`, started when the request arrived): one hook, nothing kept per request. The route is the
+ * pattern (`/v1/tasks/:id`), never the URL, so the label set stays bounded. Requests that accept
+ * `text/event-stream` are left out: a server-sent event stream lasts as long as the client listens, which is not a
+ * response time.
+ */
+export function measureRequests(app: FastifyInstance, registry: Registry): void {
+  const duration = httpRequestDuration(registry);
+  app.addHook('onResponse', (req, reply, done) => {
+    if (req.headers.accept?.includes('text/event-stream') !== true)
+      duration.observe({ method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    done();
+  });
 }

@@ -87,9 +87,14 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
    * they emit commit together. `handle` receives the messages already waiting (up to maxBatch, de-duplicated) and
    * should act on them set-wise; wrap a per-event function in `each`. A failed batch is retried one by one.
    */
-  async consumeIdempotent<K extends EventKey>(
+  async consumeIdempotent<K extends EventKey, R = void>(
     spec: Omit<ConsumerSpec<K>, 'handle' | 'handleBatch'> & {
-      handle: (ctx: UnitOfWorkContext, events: HandlerEvent<K>[]) => Promise<void>;
+      handle: (ctx: UnitOfWorkContext, events: HandlerEvent<K>[]) => Promise<R>;
+      /**
+       * Called with what `handle` returned once its transaction has committed: never for work rolled back, nor for
+       * redeliveries the inbox skipped. For counting what a transaction changed (metrics); it must not throw.
+       */
+      afterCommit?: (result: R) => void;
       /**
        * false: no inbox record, one statement less per batch. Only for handlers idempotent by the state they check
        * (fencing on attempts and statuses, inserts that skip existing rows), so that a redelivery changes nothing.
@@ -97,17 +102,26 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
       inbox?: boolean;
     },
   ): Promise<void> {
-    const { handle, inbox = true, ...rest } = spec;
-    const runBatch = (events: HandlerEvent<K>[]) =>
-      !inbox ? this.uow.transaction((ctx) => handle(ctx, dedupe(events))) : this.uow.runBatch(
+    const { handle, inbox = true, afterCommit, ...rest } = spec;
+    const transact = (events: HandlerEvent<K>[]): Promise<{ result: R } | undefined> =>
+      !inbox ? this.uow.transaction(async (ctx) => ({ result: await handle(ctx, dedupe(events)) })) : this.uow.runBatch(
         spec.durable,
         events.map((e) => e.envelope.id),
         async (ctx, fresh) => {
           const pending = new Set(fresh); // a redelivery can sit in the same batch as the original
           const todo = events.filter((e) => pending.delete(e.envelope.id));
-          if (todo.length > 0) await handle(ctx, todo);
+          return todo.length > 0 ? { result: await handle(ctx, todo) } : undefined;
         },
       );
+    const runBatch = async (events: HandlerEvent<K>[]): Promise<void> => {
+      const done = await transact(events);
+      if (done === undefined || afterCommit === undefined) return;
+      try {
+        afterCommit(done.result);
+      } catch (err) {
+        this.log.warn({ err, consumer: spec.durable }, 'afterCommit failed (the transaction is committed)');
+      }
+    };
     await this.consume<K>({ ...rest, handle: (e) => runBatch([e]), handleBatch: runBatch });
   }
 

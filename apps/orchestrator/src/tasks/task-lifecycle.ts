@@ -1,5 +1,6 @@
 import { makeEvent, type ErrorInfo, type OutputRef } from '@steward/contracts';
 import { json, type UnitOfWorkContext } from '@steward/state';
+import { noteFinished, type TaskKind } from './task-outcomes.js';
 
 export const SOURCE = 'steward/orchestrator';
 
@@ -13,17 +14,21 @@ export interface Completion {
 }
 
 /** running → completed, once per task, set-wise; emits task.completed for each task that changed. */
-export async function completeTasks({ tx, emit }: UnitOfWorkContext, items: Completion[]): Promise<void> {
+export async function completeTasks(ctx: UnitOfWorkContext, items: Completion[]): Promise<void> {
   if (items.length === 0) return;
+  const { tx, emit } = ctx;
   const now = new Date();
-  const rows = await tx.$queryRaw<{ id: string }[]>`
+  const rows = await tx.$queryRaw<{ id: string; kind: TaskKind }[]>`
     UPDATE tasks AS t SET status = 'completed', output = v.output::jsonb, completed_at = ${now}, updated_at = ${now}
       FROM unnest(${items.map((i) => i.taskId)}::text[], ${items.map((i) => JSON.stringify(i.output ?? null))}::text[]) AS v(id, output)
      WHERE t.id = v.id AND t.status = 'running'
-    RETURNING t.id`;
-  const done = new Set(rows.map((r) => r.id));
+    RETURNING t.id, t.kind::text AS kind`;
+  const done = new Map(rows.map((r) => [r.id, r.kind]));
   for (const i of items) {
-    if (!done.delete(i.taskId)) continue;
+    const kind = done.get(i.taskId);
+    if (kind === undefined) continue;
+    done.delete(i.taskId);
+    noteFinished(ctx, kind, 'completed');
     const output = i.outputRef ? { output: null, outputRef: i.outputRef } : { output: i.output };
     emit(makeEvent('task.completed.v1', { taskId: i.taskId, ...output, completedAt: now.toISOString() }, { source: SOURCE, tenantId: i.tenantId, correlationId: i.taskId, subject: i.taskId, causationId: i.causationId }));
   }
@@ -35,16 +40,24 @@ export async function completeTask(ctx: UnitOfWorkContext, tenantId: string, tas
 }
 
 /** pending|running → failed, once; emits task.failed. */
-export async function failTask({ tx, emit }: UnitOfWorkContext, tenantId: string, taskId: string, error: ErrorInfo, causationId: string): Promise<void> {
+export async function failTask(ctx: UnitOfWorkContext, tenantId: string, taskId: string, error: ErrorInfo, causationId: string): Promise<void> {
   const now = new Date();
-  const { count } = await tx.task.updateMany({ where: { id: taskId, status: { in: ['pending', 'running'] } }, data: { status: 'failed', error: json(error), completedAt: now } });
-  if (count === 1) emit(makeEvent('task.failed.v1', { taskId, error, failedAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
+  const [row] = await ctx.tx.task.updateManyAndReturn({ where: { id: taskId, status: { in: ['pending', 'running'] } }, data: { status: 'failed', error: json(error), completedAt: now }, select: { kind: true } });
+  if (row === undefined) return;
+  noteFinished(ctx, row.kind, 'failed');
+  ctx.emit(makeEvent('task.failed.v1', { taskId, error, failedAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
 }
 
 /** pending|running → cancelled, once; emits task.cancelled. True if this call cancelled it. */
-export async function cancelTask({ tx, emit }: UnitOfWorkContext, tenantId: string, taskId: string, reason: string, causationId: string): Promise<boolean> {
+export async function cancelTask(ctx: UnitOfWorkContext, tenantId: string, taskId: string, reason: string, causationId: string): Promise<boolean> {
   const now = new Date();
-  const { count } = await tx.task.updateMany({ where: { id: taskId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', error: json({ code: 'cancelled', message: reason, retryable: false }), completedAt: now } });
-  if (count === 1) emit(makeEvent('task.cancelled.v1', { taskId, reason, cancelledAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
-  return count === 1;
+  const [row] = await ctx.tx.task.updateManyAndReturn({
+    where: { id: taskId, status: { in: ['pending', 'running'] } },
+    data: { status: 'cancelled', error: json({ code: 'cancelled', message: reason, retryable: false }), completedAt: now },
+    select: { kind: true },
+  });
+  if (row === undefined) return false;
+  noteFinished(ctx, row.kind, 'cancelled');
+  ctx.emit(makeEvent('task.cancelled.v1', { taskId, reason, cancelledAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
+  return true;
 }

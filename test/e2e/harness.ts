@@ -35,6 +35,8 @@ export interface StackOptions {
   mode?: 'dev' | 'dist';
   /** Run on this migrated database instead of a fresh schema (e.g. one restored from a backup); stop() drops it too. */
   database?: TestSchema;
+  /** Use this NATS namespace (e.g. an earlier stack's, whose streams are still there) instead of a fresh one; stop() deletes its streams. */
+  namespace?: string;
 }
 
 export class Stack {
@@ -55,7 +57,7 @@ export class Stack {
 
   static async start(opts: StackOptions = {}): Promise<Stack> {
     const db = opts.database ?? (await createTestSchema('e2e'));
-    const namespace = `e2e${randomBytes(4).toString('hex')}`;
+    const namespace = opts.namespace ?? `e2e${randomBytes(4).toString('hex')}`;
     const bus = await Bus.connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'e2e-observer', namespace });
     const stack = new Stack(db, namespace, bus, opts);
     await createTenant(db.prisma, { id: 'default' });

@@ -208,7 +208,13 @@ export const SkillInvocationProgressV1 = z.object({
 export type SkillInvocationProgressV1 = z.infer<typeof SkillInvocationProgressV1>;
 
 /** Stop an invocation: every worker hears it; the one running it aborts the skill. */
-export const SkillInvocationCancelV1 = z.object({ invocationId: Id, tenantId: Id, reason: z.string() });
+export const SkillInvocationCancelV1 = z.object({
+  invocationId: Id,
+  tenantId: Id,
+  reason: z.string(),
+  /** The cancel stops attempts up to this one; a later attempt (a retry after a timed-out one) runs. Absent: every attempt. */
+  attempt: z.number().int().positive().optional(),
+});
 export type SkillInvocationCancelV1 = z.infer<typeof SkillInvocationCancelV1>;
 
 // Decisions (requested by workflow steps, resolved by the escalation service).

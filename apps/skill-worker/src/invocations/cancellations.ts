@@ -3,10 +3,10 @@ import { silentLogger, type Bus, type Logger } from '@steward/bus';
 
 /** What executeInvocation needs to know about cancellations (the listener below, or a stand-in in tests). */
 export interface CancellationSource {
-  /** The reason this invocation was cancelled, or undefined if it was not (or is no longer remembered). */
-  reasonFor(tenantId: string, invocationId: string): string | undefined;
-  /** Calls `fn` once when the invocation is cancelled (at once if it already is); returns a function that stops listening. */
-  onCancel(tenantId: string, invocationId: string, fn: (reason: string) => void): () => void;
+  /** The reason this invocation (this attempt of it, when given) was cancelled, or undefined if it was not (or is no longer remembered). */
+  reasonFor(tenantId: string, invocationId: string, attempt?: number): string | undefined;
+  /** Calls `fn` once when the invocation (this attempt) is cancelled (at once if it already is); returns a function that stops listening. */
+  onCancel(tenantId: string, invocationId: string, fn: (reason: string) => void, attempt?: number): () => void;
 }
 
 export interface CancellationOptions {
@@ -25,10 +25,13 @@ export interface CancellationOptions {
 
 const MINUTE = 60_000;
 
-/** Cancelled invocation ids with their reasons: bounded by count and age, oldest first. */
+/** Whether a cancel that stops attempts up to `upTo` (every attempt when undefined) stops `attempt` (unknown: yes). */
+const stops = (upTo: number | undefined, attempt: number | undefined): boolean => upTo === undefined || attempt === undefined || attempt <= upTo;
+
+/** Cancelled invocation ids with their reasons and the last attempt they stop: bounded by count and age, oldest first. */
 export class CancelledSet {
   // A Map iterates in insertion order; re-inserting on every write keeps it ordered by `at`.
-  private readonly entries = new Map<string, { reason: string; at: number }>();
+  private readonly entries = new Map<string, { reason: string; at: number; upTo: number | undefined }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -40,24 +43,27 @@ export class CancelledSet {
     return this.entries.size;
   }
 
-  add(key: string, reason: string): void {
+  /** Records a cancel of attempts up to `upTo` (every attempt when undefined); a wider earlier cancel stays as wide. */
+  add(key: string, reason: string, upTo?: number): void {
     const now = this.now();
+    const before = this.entries.get(key);
+    const widest = before && (before.upTo === undefined || upTo === undefined) ? undefined : Math.max(before?.upTo ?? 0, upTo ?? 0);
     this.entries.delete(key);
-    this.entries.set(key, { reason, at: now });
+    this.entries.set(key, { reason, at: now, upTo: before ? widest : upTo });
     for (const [k, e] of this.entries) {
       if (this.entries.size <= this.maxEntries && now - e.at <= this.ttlMs) break;
       this.entries.delete(k);
     }
   }
 
-  get(key: string): string | undefined {
+  get(key: string, attempt?: number): string | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (this.now() - e.at > this.ttlMs) {
       this.entries.delete(key);
       return undefined;
     }
-    return e.reason;
+    return stops(e.upTo, attempt) ? e.reason : undefined;
   }
 }
 
@@ -73,7 +79,7 @@ const keyOf = (tenantId: string, invocationId: string): string => `${tenantId}\u
  */
 export class Cancellations implements CancellationSource {
   private readonly cancelled: CancelledSet;
-  private readonly listeners = new Map<string, Set<(reason: string) => void>>();
+  private readonly listeners = new Map<string, Set<{ attempt: number | undefined; fn: (reason: string) => void }>>();
   private readonly log: Logger;
   private consumer: OrderedConsumer | undefined;
   private messages: Messages | undefined;
@@ -95,22 +101,23 @@ export class Cancellations implements CancellationSource {
     return c;
   }
 
-  reasonFor(tenantId: string, invocationId: string): string | undefined {
-    return this.cancelled.get(keyOf(tenantId, invocationId));
+  reasonFor(tenantId: string, invocationId: string, attempt?: number): string | undefined {
+    return this.cancelled.get(keyOf(tenantId, invocationId), attempt);
   }
 
-  onCancel(tenantId: string, invocationId: string, fn: (reason: string) => void): () => void {
+  onCancel(tenantId: string, invocationId: string, fn: (reason: string) => void, attempt?: number): () => void {
     const key = keyOf(tenantId, invocationId);
-    const reason = this.cancelled.get(key);
+    const reason = this.cancelled.get(key, attempt);
     if (reason !== undefined) {
       fn(reason);
       return () => {};
     }
     const set = this.listeners.get(key) ?? new Set();
-    set.add(fn);
+    const listener = { attempt, fn };
+    set.add(listener);
     this.listeners.set(key, set);
     return () => {
-      set.delete(fn);
+      set.delete(listener);
       if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);
     };
   }
@@ -182,12 +189,14 @@ export class Cancellations implements CancellationSource {
       return;
     }
     const key = keyOf(data.tenantId, data.invocationId);
-    this.cancelled.add(key, data.reason);
-    const fns = this.listeners.get(key);
-    if (!fns) return;
-    this.listeners.delete(key);
-    this.log.info({ invocationId: data.invocationId, reason: data.reason }, 'cancelling a running invocation');
-    for (const fn of fns) {
+    this.cancelled.add(key, data.reason, data.attempt);
+    const listeners = this.listeners.get(key);
+    if (!listeners) return;
+    const hit = [...listeners].filter((l) => stops(data.attempt, l.attempt));
+    for (const l of hit) listeners.delete(l);
+    if (listeners.size === 0) this.listeners.delete(key);
+    if (hit.length > 0) this.log.info({ invocationId: data.invocationId, attempt: data.attempt, reason: data.reason }, 'cancelling a running invocation');
+    for (const { fn } of hit) {
       try {
         fn(data.reason);
       } catch (err) {

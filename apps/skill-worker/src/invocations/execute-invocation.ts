@@ -80,7 +80,7 @@ export async function executeInvocation(bus: Bus, skills: ReadonlyMap<string, Co
     opts.onUsage?.(model, u);
   };
   const skill = skills.get(d.skill);
-  const cancelled = opts.cancellations?.reasonFor(d.tenantId, d.invocationId);
+  const cancelled = opts.cancellations?.reasonFor(d.tenantId, d.invocationId, d.attempt);
   if (cancelled !== undefined) {
     outcome = { ok: false, error: cancelledError(cancelled) };
   } else if (!skill) {
@@ -148,7 +148,7 @@ async function run(
     controller.abort(new Error(h.kind === 'timeout' ? 'timeout' : `cancelled: ${h.reason}`));
   };
   // A cancel heard before now fires at once, and the skill is not started.
-  const unlisten = cancellations?.onCancel(d.tenantId, d.invocationId, (reason) => stop({ kind: 'cancelled', reason }));
+  const unlisten = cancellations?.onCancel(d.tenantId, d.invocationId, (reason) => stop({ kind: 'cancelled', reason }), d.attempt);
   if (state.halt) return halted(state.halt);
   const timer = setTimeout(() => stop({ kind: 'timeout' }), timeoutMs);
   began.at = new Date();

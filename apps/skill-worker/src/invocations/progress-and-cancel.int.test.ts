@@ -40,8 +40,8 @@ function invoke(over: Partial<SkillInvokeV1> = {}): Envelope<SkillInvokeV1> {
   return makeEvent('skill.invoke.v1', data, ctx).envelope;
 }
 
-const cancel = (bus: Bus, invocationId: string, reason: string, tenantId = 't1') =>
-  bus.publish(makeEvent('skill.invocation.cancel.v1', { invocationId, tenantId, reason }, { ...ctx, tenantId }));
+const cancel = (bus: Bus, invocationId: string, reason: string, tenantId = 't1', attempt?: number) =>
+  bus.publish(makeEvent('skill.invocation.cancel.v1', { invocationId, tenantId, reason, ...(attempt === undefined ? {} : { attempt }) }, { ...ctx, tenantId }));
 
 /** Every result and progress event for the orchestrator, in stream order. */
 async function collect(bus: Bus): Promise<{ seen: Seen[]; stop(): Promise<void> }> {
@@ -288,6 +288,19 @@ describe('skill-worker progress and cancellation (real NATS JetStream)', () => {
     await cancel(bus, 'new-one', 'after');
     await until(() => wide.reasonFor('t1', 'new-one') !== undefined && narrow.reasonFor('t1', 'new-one') !== undefined, 5_000);
     expect(narrow.reasonFor('t2', 'new-one')).toBeUndefined();
+  });
+
+  it('a cancel of a timed-out attempt stops that attempt only: the retry (same invocation id, next attempt) runs', async () => {
+    const c = await listen({});
+    const heard: string[] = [];
+    c.onCancel('t1', 'step-run', () => heard.push('attempt 1'), 1);
+    c.onCancel('t1', 'step-run', () => heard.push('attempt 2'), 2);
+    await cancel(bus, 'step-run', 'attempt 1 timed out', 't1', 1);
+    await until(() => c.reasonFor('t1', 'step-run', 1) !== undefined, 5_000);
+    expect(heard).toEqual(['attempt 1']);
+    expect(c.reasonFor('t1', 'step-run', 2)).toBeUndefined();
+    const retry = invoke({ invocationId: 'step-run', attempt: 2, input: { ms: 10 } });
+    expect(await executeInvocation(bus, skills, retry, { cancellations: c })).toBe('completed');
   });
 
   it('goes on hearing cancels after its consumer is lost on the server (it re-creates it from where it was)', async () => {

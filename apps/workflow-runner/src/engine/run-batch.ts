@@ -448,10 +448,13 @@ export class RunBatch {
     this.emit(run, 'decision.withdrawn.v1', { decisionId: row.waitKey, tenantId: run.row.tenantId, type: d.type, options: d.options, reason });
   }
 
-  /** Marks the step's invocation cancelled at flush and tells every worker to stop it. */
+  /**
+   * Marks the step's invocation cancelled at flush and tells every worker to stop its current attempt. The invocation
+   * id is the step run's, the same for every attempt, so the cancel names the attempt: a retry is not stopped by it.
+   */
   private cancelInvocation(run: RunState, row: StepRow, reason: string): void {
     this.cancels.push({ invocationId: row.id, tenantId: run.row.tenantId, taskId: run.row.taskId, reason });
-    this.emit(run, 'skill.invocation.cancel.v1', { invocationId: row.id, tenantId: run.row.tenantId, reason });
+    this.emit(run, 'skill.invocation.cancel.v1', { invocationId: row.id, tenantId: run.row.tenantId, reason, ...(row.attempt > 0 ? { attempt: row.attempt } : {}) });
   }
 
   /**

@@ -29,6 +29,16 @@ describe('authentication', () => {
     }
   });
 
+  it('CORS is off: no route answers a browser from another origin with Access-Control-Allow-Origin', async () => {
+    const origin = { origin: 'https://evil.example' };
+    const get = await gw.request('GET', '/v1/workflows', { headers: origin });
+    expect(get.status).toBe(200);
+    expect(get.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await gw.request('OPTIONS', '/v1/tasks', { headers: { ...origin, 'access-control-request-method': 'POST', authorization: '' } });
+    expect(preflight.status).toBeGreaterThanOrEqual(400);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('malformed, unknown and wrongly-schemed credentials are 401', async () => {
     for (const authorization of ['Bearer nope', 'Basic dXNlcjpwYXNz', `Bearer stw_aaaaaaaaaaaa_${'x'.repeat(43)}`, 'Bearer', 'stw_x']) {
       expect((await gw.request('GET', '/v1/workflows', { headers: { authorization } })).status, authorization).toBe(401);

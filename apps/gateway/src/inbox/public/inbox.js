@@ -222,7 +222,9 @@ function refresh() {
   refreshing = (async () => {
     do {
       refreshAgain = false;
-      await Promise.all([loadQueue(), loadHistory()]);
+      // The queue first: it prunes the local "sent" answers the history's badges read.
+      await loadQueue();
+      await loadHistory();
     } while (refreshAgain && state.key);
   })().finally(() => {
     refreshing = null;
@@ -517,7 +519,7 @@ function renderHistory() {
 function historyEntry(d) {
   const by = d.resolvedBy === 'autonomous' ? 'engine' : d.resolvedBy === 'preference' ? 'preference' : d.resolvedBy === 'human' ? 'a person' : d.resolvedBy === 'timeout' ? 'fallback' : (d.resolvedBy ?? '?');
   const pending = d.review && !d.reviewed;
-  const reviewState = state.sent.has(d.id) ? h('span', { class: 'badge ok' }, 'review sent') : pending ? h('span', { class: 'badge warn' }, 'review requested') : d.reviewed ? h('span', { class: 'badge ok' }, 'reviewed') : '';
+  const reviewState = d.reviewed ? h('span', { class: 'badge ok' }, 'reviewed') : state.sent.has(d.id) ? h('span', { class: 'badge ok' }, 'review sent') : pending ? h('span', { class: 'badge warn' }, 'review requested') : '';
   const score = typeof d.score === 'number' ? h('span', { class: 'score' }, `score ${d.score.toFixed(2)}${typeof d.threshold === 'number' && d.threshold < 1 ? ` / ${d.threshold.toFixed(2)}` : ''}`) : '';
   const summary = h('summary', {}, time(d.resolvedAt ?? d.createdAt), ' ', h('code', {}, d.type), ' → ', h('strong', {}, labelOf(d, d.choice)), ` by ${by} `, score, ' ', reviewState);
 

@@ -1,7 +1,7 @@
 // Starts the five services as separate processes against a fresh PostgreSQL schema and NATS namespace.
 import { Bus } from '@steward/bus';
 import { Catalogue, type Envelope } from '@steward/contracts';
-import { createTenant, createTestSchema, issueApiKey, type TestSchema } from '@steward/state';
+import { createTenant, createTestSchema, issueApiKey, type ApiScope, type TestSchema } from '@steward/state';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
@@ -80,7 +80,7 @@ export class Stack {
   }
 
   /** A new API key of `tenantId` (created if new) with these scopes. */
-  async keyFor(tenantId: string, scopes: ('submit' | 'read' | 'answer' | 'admin')[] = ['admin']): Promise<string> {
+  async keyFor(tenantId: string, scopes: ApiScope[] = ['admin']): Promise<string> {
     await createTenant(this.db.prisma, { id: tenantId });
     return (await issueApiKey(this.db.prisma, { tenantId, name: 'e2e', scopes })).key;
   }

@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config.js';
 import { ApiError } from '../http/api-error.js';
 import { ApiKeyCache } from './key-cache.js';
 import { setPrincipal } from './principal.js';
-import { SCOPE_METADATA } from './scopes.js';
+import { SCOPE_METADATA, defaultScope } from './scopes.js';
 
 /**
  * Every request except public routes: authenticate the API key (`Authorization: Bearer stw_…`), check the route's
@@ -33,7 +33,7 @@ export class ApiGuard implements CanActivate {
     const reply = ctx.switchToHttp().getResponse<FastifyReply>();
 
     const principal = await this.authenticate(req, reply);
-    const needed = this.reflector.getAllAndOverride<ApiScope | undefined>(SCOPE_METADATA, targets) ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+    const needed = this.reflector.getAllAndOverride<ApiScope | undefined>(SCOPE_METADATA, targets) ?? defaultScope(req.method);
     if (!hasScope(principal.scopes, needed)) throw new ApiError(403, 'forbidden', `this API key lacks the "${needed}" scope`);
     setPrincipal(req, principal);
     await this.rateLimit(principal, reply);

@@ -4,14 +4,14 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import { PUBLIC_ROUTE } from '@steward/service-kit';
 import type { ApiScope } from '@steward/state';
-import { SCOPE_METADATA } from '../auth/scopes.js';
+import { SCOPE_METADATA, defaultScope } from '../auth/scopes.js';
 
 export interface RouteInfo {
   method: string;
   /** Fastify-style path, e.g. `/v1/tasks/:id`. */
   path: string;
   public: boolean;
-  /** The scope the auth guard demands (explicit, or the GET→read / else→admin default). */
+  /** The scope the auth guard demands (explicit, or `defaultScope`). */
   scope: ApiScope | undefined;
   controller: string;
   handler: string;
@@ -39,7 +39,7 @@ export function listRoutes(app: INestApplication): RouteInfo[] {
           method,
           path: `/${[base, sub].map((p) => p.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`,
           public: isPublic,
-          scope: isPublic ? undefined : (explicit ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'admin')),
+          scope: isPublic ? undefined : (explicit ?? defaultScope(method)),
           controller: cls.name,
           handler: name,
         });

@@ -58,15 +58,31 @@ interface Answer {
   text: string;
 }
 
-/** Sends exactly what it is given (node:http with raw header pairs); an event stream is read up to its headers only. */
-function send(req: FuzzRequest): Promise<Answer> {
+/**
+ * Sends exactly what it is given (node:http with raw header pairs); an event stream is read up to its headers only.
+ * A request that fails on a kept-alive socket the server was closing at that moment (it closes a connection whose
+ * request body it did not read, e.g. after a 413 or a 401) is sent again once on a fresh connection, as Node's
+ * documentation advises (`request.reusedSocket`); a request that fails on a fresh connection is a real failure.
+ */
+async function send(req: FuzzRequest): Promise<Answer> {
+  try {
+    return await sendOnce(req, agent);
+  } catch (err) {
+    if (!(err instanceof ReusedSocketError)) throw err;
+    return sendOnce(req, false);
+  }
+}
+
+class ReusedSocketError extends Error {}
+
+function sendOnce(req: FuzzRequest, via: Agent | false): Promise<Answer> {
   const url = new URL(gw.url);
   const headers: [string, string][] = [['host', url.host], ...req.headers]; // raw header pairs: node adds no Host of its own
   // Always a length: without one node would send a bodiless POST chunked, which Fastify takes as a body of no type.
   headers.push(['content-length', String(req.body === undefined ? 0 : Buffer.byteLength(req.body))]);
   return new Promise((resolve, reject) => {
     const r = httpRequest(
-      { host: url.hostname, port: url.port, method: req.method, path: req.path, headers: headers.flat(), agent, timeout: REQUEST_TIMEOUT_MS },
+      { host: url.hostname, port: url.port, method: req.method, path: req.path, headers: headers.flat(), agent: via, timeout: REQUEST_TIMEOUT_MS },
       (res) => {
         const contentType = String(res.headers['content-type'] ?? '');
         if (contentType.startsWith('text/event-stream')) {
@@ -81,7 +97,10 @@ function send(req: FuzzRequest): Promise<Answer> {
       },
     );
     r.on('timeout', () => r.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    r.on('error', reject);
+    r.on('error', (err: NodeJS.ErrnoException) => {
+      const raced = r.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up');
+      reject(raced ? new ReusedSocketError(err.message, { cause: err }) : err);
+    });
     r.end(req.body);
   });
 }
@@ -388,6 +407,27 @@ describe('bugs the fuzz found', () => {
   });
   it('a path parameter over 100 characters gets the error shape', async () => {
     invariants({ method: 'GET', path: `/v1/tasks/${'a'.repeat(101)}`, headers: [['authorization', admin]] }, await send({ method: 'GET', path: `/v1/tasks/${'a'.repeat(101)}`, headers: [['authorization', admin]] }));
+  });
+  it('headers over the size limit get a 431 in the error shape, and the connection closes', async () => {
+    const req: FuzzRequest = { method: 'POST', path: `/v1/workflows?status=${'x'.repeat(20_000)}`, headers: [['authorization', admin]] };
+    const a = invariants(req, await send(req));
+    expect(a.status).toBe(431);
+    expect((JSON.parse(a.text) as { error: { code: string } }).error.code).toBe('headers_too_large');
+  });
+  it('a request that is not HTTP gets a 400 in the error shape', async () => {
+    const { createConnection } = await import('node:net');
+    const url = new URL(gw.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = createConnection({ host: url.hostname, port: Number(url.port) }, () => socket.write('GARBAGE\x01 / HTTP/9\r\n\r\n'));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+    const [head, body] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head).toMatch(/connection: close/i);
+    expect(ErrorShape.parse(JSON.parse(body!)).error.code).toBe('bad_request');
   });
   it('a malformed percent-encoding in the path gets the error shape', async () => {
     invariants({ method: 'GET', path: '/v1/decisions/%E0%A4%A', headers: [['authorization', admin]] }, await send({ method: 'GET', path: '/v1/decisions/%E0%A4%A', headers: [['authorization', admin]] }));

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Controller, Get, Global, Header, HttpCode, Inject, Module, Res, SetMetadata, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -63,6 +65,9 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
       const code = status === 414 ? 'uri_too_long' : status === 400 ? 'bad_url' : 'internal';
       void reply.status(status).send({ error: { code, message: status === 414 ? 'a path parameter is longer than 100 characters' : status === 400 ? 'the URL is not valid (malformed percent-encoding)' : 'internal error' } });
     },
+    // Errors Node's HTTP parser raises before Fastify sees a request (headers over the size limit, a malformed
+    // request line, a request that took too long to arrive): also the one error shape, and the connection closes.
+    clientErrorHandler: answerClientError,
   });
   traceRequests(adapter.getInstance()); // first hooks: everything after them (auth included) runs in the request's scope
   measureRequests(adapter.getInstance(), runtime.registry);
@@ -103,6 +108,25 @@ export async function serve(runtime: ServiceRuntime, feature: Type | DynamicModu
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return app;
+}
+
+/**
+ * Node's 'clientError': the request could not be parsed, so there is no request object to answer through; the
+ * answer is written to the socket (as Node and Fastify do) in the API's error shape, and the connection is closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'the request headers are larger than the server accepts']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'the request did not arrive in time']
+        : [400, 'bad_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /** Route label of requests no route matched (404s of unknown paths): one series for all of them. */

@@ -6,6 +6,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_CONSUMER, WebhookDeliverer } from '../src/webhooks/webhook-deliverer.js';
 import type { WebhookView } from '../src/webhooks/webhook.dto.js';
 import { startTestGateway, type TestGateway } from './gateway-app.js';
 import { batchReady, completed, createTask, progress, publish } from './stream-fixtures.js';
@@ -85,6 +86,23 @@ const register = async (path: string, events: string[], headers?: Record<string,
 const list = async (headers?: Record<string, string>) => ((await gw.request('GET', '/v1/webhooks', headers ? { headers } : {})).body as unknown as { webhooks: WebhookView[] }).webhooks;
 
 describe('webhooks API', () => {
+  it('reads the event stream only while some webhook is registered: the consumer comes with the first and goes with the last', async () => {
+    const deliverer = gw.app.get(WebhookDeliverer);
+    const { bus } = gw.runtime;
+    const consumerExists = () => bus.jsm.consumers.info(bus.streamName('events'), WEBHOOK_CONSUMER).then(() => true, () => false);
+    expect(deliverer.reading).toBe(false);
+    expect(await consumerExists()).toBe(false);
+    const first = await register('/first', ['escalation.batch.ready']);
+    const second = await register('/second', ['escalation.batch.ready'], otherAdmin);
+    expect(deliverer.reading).toBe(true);
+    expect(await consumerExists()).toBe(true);
+    expect((await gw.request('DELETE', `/v1/webhooks/${first.id}`)).status).toBe(204);
+    expect(deliverer.reading).toBe(true); // another tenant's endpoint remains
+    expect((await gw.request('DELETE', `/v1/webhooks/${second.id}`, { headers: otherAdmin })).status).toBe(204);
+    expect(deliverer.reading).toBe(false);
+    expect(await consumerExists()).toBe(false);
+  });
+
   it('registers an endpoint, returns its secret once, lists it without, deletes it; per tenant and admin only', async () => {
     const created = await register('/api', ['escalation.batch.ready', 'steward.task.completed.v1']);
     expect(created.secret).toMatch(/^whsec_/);
@@ -199,6 +217,8 @@ describe('deliveries', () => {
       // A row that names a private address anyway (registered when the flag was on) is refused at delivery, not retried.
       const id = randomUUID();
       await strict.runtime.prisma.webhook.create({ data: { id, tenantId: 'default', url: `${rx.url}/never`, events: ['task.completed'], secret: 'whsec_AAAA' } });
+      // Registered behind the gateway's back (as by another replica): its next check starts reading the stream.
+      await expect.poll(() => strict.app.get(WebhookDeliverer).reading, { timeout: 10_000 }).toBe(true);
       const task = await createTask(strict, 'default');
       await publish(strict, [completed('default', task)]);
       await expect.poll(async () => (await strict.runtime.prisma.webhook.findUnique({ where: { id } }))?.lastStatus, { timeout: 10_000 }).toBe('failed');

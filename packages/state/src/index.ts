@@ -41,7 +41,7 @@ export {
   WorkflowRunStatus,
 } from './generated/prisma/enums.js';
 export { isUniqueViolation, json } from './errors.js';
-export { OutboxRelay, OUTBOX_CHANNEL, type OutboxMessage, type OutboxRelayOptions } from './outbox/relay.js';
+export { OutboxRelay, type OutboxMessage, type OutboxRelayOptions } from './outbox/relay.js';
 export { UnitOfWork, type InboxKey, type UnitOfWorkContext, type UnitOfWorkResult } from './outbox/unit-of-work.js';
 export {
   acceptSkillResult,

@@ -25,7 +25,10 @@ export interface Attempt {
 
 /**
  * Delivers the tenants' webhooks from a durable JetStream consumer on the event stream (shared by the replicas,
- * starting with the events stored after its creation). Each event goes, as the CloudEvent JSON stored in the stream,
+ * starting with the events stored after its creation). The consumer exists, and is read, only while at least one
+ * webhook is registered (in any tenant): otherwise every event would cross to the gateway and be acknowledged for
+ * nothing. Each replica checks every WEBHOOK_CACHE_MS, and at once after a change made through it; the last
+ * webhook's removal deletes the consumer, and the next registration creates it afresh (new events only). Each event goes, as the CloudEvent JSON stored in the stream,
  * to the tenant's endpoints that asked for its type, signed by the Standard Webhooks scheme. When an endpoint fails
  * (non-2xx, timeout, network), the message is nak'd with an exponential delay and retried up to
  * WEBHOOK_MAX_ATTEMPTS; endpoints that already took it are remembered (webhook_deliveries) and skipped. Each
@@ -38,6 +41,10 @@ export class WebhookDeliverer implements OnModuleInit, OnModuleDestroy {
   private readonly outcomes: CounterMetric;
   private messages: Messages | undefined;
   private loop: Promise<void> | undefined;
+  private watch: NodeJS.Timeout | undefined;
+  /** Starts and stops, one at a time. */
+  private reconciling: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(@Inject(ServiceRuntime) private readonly runtime: ServiceRuntime<GatewayConfig>) {
     this.outcomes = new CounterMetric(runtime.registry, 'steward_webhook_deliveries_total', 'Webhook delivery attempts by outcome: delivered, retry (failed, to be retried), failed (given up, or refused by the SSRF guard)');
@@ -48,18 +55,64 @@ export class WebhookDeliverer implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.cfg.WEBHOOKS_ENABLED) await this.start();
+    if (!this.cfg.WEBHOOKS_ENABLED) return;
+    await this.reconcile();
+    this.watch = setInterval(() => void this.reconcile(), Math.max(this.cfg.WEBHOOK_CACHE_MS, 1000));
+    this.watch.unref();
+    // Markers left by a process that stopped in the middle of a retry.
+    void this.runtime.prisma.webhookDelivery.deleteMany({ where: { deliveredAt: { lt: new Date(Date.now() - 7 * DAY_MS) } } }).catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.messages?.close();
+    this.stopped = true;
+    clearInterval(this.watch);
+    await this.reconciling;
+    await this.stopReading();
+  }
+
+  /** Whether this replica is reading the consumer (some webhook is registered). */
+  get reading(): boolean {
+    return this.messages !== undefined;
+  }
+
+  /**
+   * After a change made through this process: forgets the tenant's cached endpoints and starts (or stops) reading
+   * before the caller answers, so that an endpoint registered gets every event stored after its 201.
+   */
+  async changed(tenantId: string): Promise<void> {
+    this.cache.delete(tenantId);
+    if (this.cfg.WEBHOOKS_ENABLED) await this.reconcile();
+  }
+
+  /** Reads the consumer while any webhook exists, and only then. */
+  private reconcile(): Promise<void> {
+    this.reconciling = this.reconciling
+      .then(async () => {
+        if (this.stopped) return;
+        const any = (await this.runtime.prisma.webhook.findFirst({ select: { id: true } })) !== null;
+        if (any && !this.messages) await this.start();
+        else if (!any) await this.retire();
+      })
+      .catch((err: unknown) => this.runtime.log.warn({ err }, 'webhook consumer check failed; will try again'));
+    return this.reconciling;
+  }
+
+  private async stopReading(): Promise<void> {
+    const messages = this.messages;
+    this.messages = undefined;
+    await messages?.close();
     await this.loop;
     await Promise.allSettled([...this.inflight]);
   }
 
-  /** Forgets a tenant's cached endpoints (after a change made through this process). */
-  invalidate(tenantId: string): void {
-    this.cache.delete(tenantId);
+  /** No webhook left: stop reading and remove the consumer (unless one was registered meanwhile). */
+  private async retire(): Promise<void> {
+    await this.stopReading();
+    if ((await this.runtime.prisma.webhook.findFirst({ select: { id: true } })) !== null) return;
+    const { bus } = this.runtime;
+    await bus.jsm.consumers.delete(bus.streamName('events'), WEBHOOK_CONSUMER).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   private async start(): Promise<void> {
@@ -85,10 +138,12 @@ export class WebhookDeliverer implements OnModuleInit, OnModuleDestroy {
       await bus.jsm.consumers.add(stream, config);
     }
     const consumer = await bus.js.consumers.get(stream, WEBHOOK_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: this.cfg.WEBHOOK_CONCURRENCY * 2 });
-    this.loop = this.pull(this.messages);
-    // Markers left by a process that stopped in the middle of a retry.
-    void this.runtime.prisma.webhookDelivery.deleteMany({ where: { deliveredAt: { lt: new Date(Date.now() - 7 * DAY_MS) } } }).catch(() => undefined);
+    const messages = await consumer.consume({ max_messages: this.cfg.WEBHOOK_CONCURRENCY * 2 });
+    this.messages = messages;
+    this.loop = this.pull(messages).finally(() => {
+      // It ended by itself (the consumer was deleted by another replica, NATS gone): the next check starts again.
+      if (this.messages === messages) this.messages = undefined;
+    });
   }
 
   private async pull(messages: Messages): Promise<void> {

@@ -27,7 +27,7 @@ export class WebhooksUseCase {
     if (count >= MAX_WEBHOOKS_PER_TENANT) throw new ApiError(409, 'too_many_webhooks', `a tenant has at most ${MAX_WEBHOOKS_PER_TENANT} webhooks; delete one first`);
     const secret = newWebhookSecret();
     const row = await this.runtime.prisma.webhook.create({ data: { id: randomUUID(), tenantId, url: body.url, events: body.events, description: body.description, secret } });
-    this.deliverer.invalidate(tenantId);
+    await this.deliverer.changed(tenantId);
     this.runtime.log.info({ tenantId, webhookId: row.id, events: row.events }, 'webhook registered');
     return { ...toView(row), secret };
   }
@@ -40,7 +40,7 @@ export class WebhooksUseCase {
   async remove(tenantId: string, id: string): Promise<void> {
     const { count } = await this.runtime.prisma.webhook.deleteMany({ where: { id, tenantId } });
     if (count === 0) throw new ApiError(404, 'not_found', `webhook ${id} not found`);
-    this.deliverer.invalidate(tenantId);
+    await this.deliverer.changed(tenantId);
     this.runtime.log.info({ tenantId, webhookId: id }, 'webhook deleted');
   }
 }

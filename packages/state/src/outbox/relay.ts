@@ -8,15 +8,17 @@ export interface OutboxRelayOptions {
   schema?: string;
   /** Rows published per transaction; publishes inside a batch are pipelined. */
   batchSize?: number;
-  /** Fallback poll when no NOTIFY arrives (lost notification, relay of another service). */
+  /** How often the sweep looks for rows left behind (a crash between commit and publish, NATS down). */
   pollIntervalMs?: number;
-  /**
-   * A NOTIFY usually announces rows that the committing process publishes itself right after commit; relays look
-   * only after this delay, so a busy system does not make every relay query the outbox on every commit.
-   */
-  notifyDelayMs?: number;
   /** Rows younger than this are left to the process that committed them (it publishes them at once). */
   graceMs?: number;
+  /** After a failed publish, the sweep runs this much later (once the rows are past graceMs). */
+  retryDelayMs?: number;
+  /**
+   * Published rows are deleted this long after their publish, together with every row published meanwhile: one
+   * DELETE per interval instead of one per transaction.
+   */
+  deleteDelayMs?: number;
   log?: Logger;
   registry?: Registry;
 }
@@ -37,18 +39,16 @@ interface OutboxRow {
   headers: Record<string, string> | null;
 }
 
-export const OUTBOX_CHANNEL = 'steward_outbox';
-
 /**
  * Publishes committed outbox rows to JetStream with Nats-Msg-Id = event id, then deletes them.
  * Fast path: the committing process hands its rows to `publishCommitted` right after commit; they are published
  * at once and deleted in batches. Safety net: rows left behind (a crash between commit and publish, NATS down) are
- * swept once older than graceMs, woken by LISTEN/NOTIFY and by a poll. Several relays may sweep at once:
- * FOR UPDATE SKIP LOCKED gives each row to one of them, and JetStream drops a double publish by its msg id.
+ * swept by a poll once older than graceMs. Several relays may sweep at once: FOR UPDATE SKIP LOCKED gives each row
+ * to one of them, and JetStream drops a double publish by its msg id. There is no LISTEN/NOTIFY: the committing
+ * process publishes its own rows, so a notification on every commit would wake every service for nothing.
  */
 export class OutboxRelay {
   private readonly pool: pg.Pool;
-  private listener: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private again = false;
@@ -59,10 +59,12 @@ export class OutboxRelay {
   private readonly log: Logger;
   private readonly backlog: Gauge;
   private failures = 0;
-  private notifyTimer: NodeJS.Timeout | undefined;
-  private readonly notifyDelayMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly retryDelayMs: number;
   private readonly graceMs: number;
+  private readonly deleteDelayMs: number;
   private published: string[] = [];
+  private deleteTimer: NodeJS.Timeout | undefined;
   private deleting: Promise<void> | undefined;
 
   constructor(
@@ -74,7 +76,8 @@ export class OutboxRelay {
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.log = opts.log ?? silentLogger;
     this.graceMs = opts.graceMs ?? 2000;
-    this.notifyDelayMs = opts.notifyDelayMs ?? this.graceMs + 500;
+    this.retryDelayMs = opts.retryDelayMs ?? this.graceMs + 500;
+    this.deleteDelayMs = opts.deleteDelayMs ?? 100;
     // Three connections: deletes of published rows never wait behind a sweep.
     this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 3, options: `-c search_path="${this.schema}"` });
     this.pool.on('error', (err) => this.log.warn({ err }, 'outbox relay pool error'));
@@ -99,25 +102,8 @@ export class OutboxRelay {
   }
 
   async start(): Promise<void> {
-    await this.listen();
     this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
     this.wake();
-  }
-
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.opts.databaseUrl });
-    client.on('notification', (n) => {
-      if (n.payload === this.schema) this.wakeSoon();
-    });
-    client.on('error', (err) => {
-      this.log.warn({ err }, 'outbox LISTEN connection lost; polling until it is back');
-      this.listener = undefined;
-      client.end().catch(() => undefined);
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1000);
-    });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.listener = client;
   }
 
   /**
@@ -130,15 +116,19 @@ export class OutboxRelay {
       await Promise.all(msgs.map((m) => this.bus.publishRaw({ subject: m.subject, payload: m.payload, msgId: m.eventId, ...(m.headers ? { headers: m.headers } : {}) })));
     } catch (err) {
       this.log.warn({ err, count: msgs.length }, 'publishing after commit failed; the outbox sweep will retry');
-      this.wakeSoon();
+      this.sweepLater();
       return;
     }
     for (const m of msgs) this.published.push(m.eventId);
-    this.deleting ??= outsideScope(() =>
-      this.deletePublished().finally(() => {
-        this.deleting = undefined;
-      }),
-    );
+    // Not in the scope of the handler that published: the DELETE is for everybody's rows.
+    this.deleteTimer ??= outsideScope(() => setTimeout(() => this.flushDeletes(), this.deleteDelayMs));
+  }
+
+  private flushDeletes(): void {
+    this.deleteTimer = undefined;
+    this.deleting ??= this.deletePublished().finally(() => {
+      this.deleting = undefined;
+    });
   }
 
   /** Deletes published rows in batches: ids published while one DELETE runs go in the next. */
@@ -155,14 +145,14 @@ export class OutboxRelay {
     }
   }
 
-  /** A drain after notifyDelayMs; notifications arriving meanwhile join it. */
-  private wakeSoon(): void {
+  /** A drain once the rows of a failed publish are past graceMs; failures meanwhile join it. */
+  private sweepLater(): void {
     // Not in the scope of the handler whose failed publish asked for it: the sweep publishes everybody's rows.
-    this.notifyTimer ??= outsideScope(() =>
+    this.retryTimer ??= outsideScope(() =>
       setTimeout(() => {
-        this.notifyTimer = undefined;
+        this.retryTimer = undefined;
         this.wake();
-      }, this.notifyDelayMs),
+      }, this.retryDelayMs),
     );
   }
 
@@ -226,11 +216,12 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.deleteTimer) clearTimeout(this.deleteTimer);
     await this.draining;
     await this.deleting;
+    await this.deletePublished();
     await this.publishBatch(0).catch((err: unknown) => this.log.warn({ err }, 'final outbox flush failed; rows stay for the next relay'));
-    await this.listener?.end().catch(() => undefined);
     await this.pool.end();
   }
 }

@@ -172,6 +172,26 @@ describe('GET /v1/tasks', () => {
   });
 });
 
+describe('POST /v1/tasks with an Idempotency-Key', () => {
+  it('creates one task for the same request sent again or side by side, stored with its event; another request under the key is 422', async () => {
+    const key = `submit-${randomUUID()}`;
+    const headers = { ...A, 'idempotency-key': key };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => gw.request('POST', '/v1/tasks', { body: { skill: 'echo', input: { same: true } }, headers })));
+    for (const r of answers) expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const ids = new Set(answers.map((r) => r.body['taskId']));
+    expect(ids.size).toBe(1);
+    const again = await gw.request('POST', '/v1/tasks', { body: { skill: 'echo', input: { same: true } }, headers });
+    expect(again.body['taskId']).toBe([...ids][0]);
+    expect(await gw.db.prisma.task.count({ where: { idempotencyKey: key } })).toBe(1);
+    const other = await gw.request('POST', '/v1/tasks', { body: { skill: 'echo', input: { same: false } }, headers });
+    expect(other.status).toBe(422);
+    expect(other.body).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+    // The task row and its task.submitted event were written together: the event is on the stream.
+    const taskId = [...ids][0] as string;
+    await expect.poll(async () => (await gw.request('GET', `/v1/tasks/${taskId}/events`, { headers: A })).body['events'], { timeout: 10_000 }).toEqual([expect.objectContaining({ event: expect.objectContaining({ type: 'steward.task.submitted.v1' }) })]);
+  });
+});
+
 describe('POST /v1/tasks/:id/cancel', () => {
   it('sends task.cancel to the orchestrator (202) with the reason; an Idempotency-Key repeats the same command id', async () => {
     const taskId = await submit({ skill: 'echo' });

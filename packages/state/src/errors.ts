@@ -1,8 +1,12 @@
 import { Prisma } from './generated/prisma/client.js';
 
-/** True for a unique-constraint violation (Prisma P2002), e.g. a reused idempotency key. */
+/**
+ * True for a unique-constraint violation, e.g. a reused idempotency key: Prisma's P2002 from a model query, or the
+ * database's 23505 from a raw one (P2010).
+ */
 export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  return err.code === 'P2002' || (err.code === 'P2010' && /\b23505\b|UniqueConstraintViolation/.test(JSON.stringify(err.meta ?? {}) + err.message));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OutgoingEvent } from '@steward/contracts';
 import { ServiceRuntime } from '@steward/service-kit';
-import type { Prisma } from '@steward/state';
+import { Prisma } from '@steward/state';
 
 interface PendingWrite {
   row: Prisma.TaskCreateManyInput;
@@ -76,15 +76,35 @@ export class TaskWriter {
   }
 
   private async commit(batch: PendingWrite[]): Promise<void> {
+    const sessions = [...new Set(batch.flatMap((w) => (w.row.sessionId ? [w.row.sessionId] : [])))];
+    if (sessions.length === 0) {
+      // The common case: the tasks and their outbox rows in one statement that commits by itself (one round trip).
+      const col = <T>(f: (row: Prisma.TaskCreateManyInput) => T): T[] => batch.map((w) => f(w.row));
+      await this.runtime.uow.statement(
+        batch.map((w) => w.event),
+        (db, outbox) => db.$executeRaw`
+          WITH created AS (
+            INSERT INTO tasks (id, tenant_id, kind, skill, workflow_name, workflow_version, input, status, idempotency_key, created_at, updated_at)
+            SELECT v.id, v.tenant_id, v.kind::task_kind, v.skill, v.workflow_name, v.workflow_version, v.input::jsonb, 'pending', v.idempotency_key, v.created_at, v.created_at
+              FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.tenantId)}::text[], ${col((r) => r.kind)}::text[], ${col((r) => r.skill ?? null)}::text[],
+                          ${col((r) => r.workflowName ?? null)}::text[], ${col((r) => r.workflowVersion ?? null)}::int[], ${col((r) => jsonText(r.input))}::text[],
+                          ${col((r) => r.idempotencyKey ?? null)}::text[], ${col((r) => createdAt(r))}::timestamptz[])
+                AS v(id, tenant_id, kind, skill, workflow_name, workflow_version, input, idempotency_key, created_at)
+          )
+          ${outbox}`,
+      );
+      return;
+    }
     await this.runtime.uow.transaction(async ({ tx, emit }) => {
-      const sessions = [...new Set(batch.flatMap((w) => (w.row.sessionId ? [w.row.sessionId] : [])))];
-      if (sessions.length > 0) {
-        // A share lock on each session until commit: a pause or close waits for these tasks, or these see it.
-        const active = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ANY(${sessions}::text[]) AND status = 'active' FOR SHARE`;
-        if (active.length < sessions.length) throw new SessionNotActiveError(sessions.filter((id) => !active.some((a) => a.id === id)));
-      }
+      // A share lock on each session until commit: a pause or close waits for these tasks, or these see it.
+      const active = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ANY(${sessions}::text[]) AND status = 'active' FOR SHARE`;
+      if (active.length < sessions.length) throw new SessionNotActiveError(sessions.filter((id) => !active.some((a) => a.id === id)));
       await tx.task.createMany({ data: batch.map((w) => w.row) });
       for (const w of batch) emit(w.event);
     });
   }
 }
+
+/** A Json column's value as JSON text (JSON null for Prisma's null marker). */
+const jsonText = (v: Prisma.TaskCreateManyInput['input']): string => (v === Prisma.JsonNull ? 'null' : JSON.stringify(v));
+const createdAt = (r: Prisma.TaskCreateManyInput): Date => (r.createdAt === undefined ? new Date() : new Date(r.createdAt));

@@ -1,5 +1,6 @@
 import type { OutgoingEvent } from '@steward/contracts';
 import type { PrismaClient, TransactionClient } from '../client.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { OutboxMessage, OutboxRelay } from './relay.js';
 
 export interface UnitOfWorkContext {
@@ -61,11 +62,7 @@ export class UnitOfWork {
       };
       const value = await fn({ tx, emit: (e) => events.push(e), takeOutbox });
       const rows = events.map(outboxRow);
-      if (rows.length > 0) {
-        await tx.$executeRaw`
-          INSERT INTO outbox (event_id, subject, payload, headers)
-          SELECT * FROM unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.subject)}::text[], ${rows.map((r) => r.payload)}::text[], ${rows.map((r) => (r.headers ? JSON.stringify(r.headers) : null))}::jsonb[])`;
-      }
+      if (rows.length > 0) await tx.$executeRaw(outboxInsert(rows));
       committed = [...taken, ...rows];
       return value;
     });
@@ -73,6 +70,25 @@ export class UnitOfWork {
     await this.relay?.publishCommitted(committed);
     return result;
   }
+
+  /**
+   * A change made by one SQL statement, which commits by itself (no BEGIN and COMMIT round trips), together with
+   * its events' outbox rows: `write` receives the outbox INSERT and must run it in that same statement (as the
+   * main statement of a `WITH … AS (change)`), so both commit or neither. The events are published after it returns.
+   */
+  async statement<T>(events: readonly OutgoingEvent[], write: (db: PrismaClient, outbox: Prisma.Sql) => Promise<T>): Promise<T> {
+    const rows = events.map(outboxRow);
+    const value = await write(this.prisma, outboxInsert(rows));
+    await this.relay?.publishCommitted(rows);
+    return value;
+  }
+}
+
+/** The INSERT of outbox rows, as a fragment for a statement of one's own. */
+export function outboxInsert(rows: readonly OutboxMessage[]): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO outbox (event_id, subject, payload, headers)
+    SELECT * FROM unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.subject)}::text[], ${rows.map((r) => r.payload)}::text[], ${rows.map((r) => (r.headers ? JSON.stringify(r.headers) : null))}::jsonb[])`;
 }
 
 const outboxRow = (e: OutgoingEvent): OutboxMessage => ({

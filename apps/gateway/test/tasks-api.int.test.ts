@@ -188,7 +188,8 @@ describe('POST /v1/tasks with an Idempotency-Key', () => {
     expect(other.body).toMatchObject({ error: { code: 'idempotency_key_reused' } });
     // The task row and its task.submitted event were written together: the event is on the stream.
     const taskId = [...ids][0] as string;
-    await expect.poll(async () => (await gw.request('GET', `/v1/tasks/${taskId}/events`, { headers: A })).body['events'], { timeout: 10_000 }).toEqual([expect.objectContaining({ event: expect.objectContaining({ type: 'steward.task.submitted.v1' }) })]);
+    const types = async () => ((await gw.request('GET', `/v1/tasks/${taskId}/events`, { headers: A })).body['events'] as { event: { type: string } }[]).map((e) => e.event.type);
+    await expect.poll(types, { timeout: 10_000 }).toEqual(['steward.task.submitted.v1']);
   });
 });
 

@@ -34,6 +34,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       concurrency,
       handle: metrics.track((ctx, events: HandlerEvent<'task.submitted.v1'>[]) => startTasks(ctx, events.map((e) => e.envelope))),
       afterCommit,
+      inbox: false, // a redelivery finds its task no longer pending (the start is a conditional update) and does nothing
     });
     await rt.consumeIdempotent({
       durable: 'orchestrator-skill-results',
@@ -43,6 +44,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       concurrency,
       handle: metrics.track((ctx, events: HandlerEvent<'skill.invocation.completed.v1' | 'skill.invocation.failed.v1'>[]) => finishSkillTasks(ctx, events, this.rt.config.SKILL_MAX_ATTEMPTS)),
       afterCommit,
+      inbox: false, // results are fenced on the invocation's attempt and open status: a redelivery is not accepted again
     });
     await rt.consumeIdempotent({
       durable: 'orchestrator-task-cancel',

@@ -1,6 +1,6 @@
 import { makeEvent, type ErrorInfo, type JsonObject, type OutgoingEvent, type Requester, type SkillInvocationCompletedV1, type SkillInvocationFailedV1 } from '@steward/contracts';
 import type { TransactionClient } from './client.js';
-import type { UnitOfWorkContext } from './outbox/unit-of-work.js';
+import { outboxInsert, type UnitOfWorkContext } from './outbox/unit-of-work.js';
 
 export interface DispatchSkillParams {
   invocationId: string;
@@ -73,7 +73,8 @@ export function skillInvokeEvent(p: DispatchSkillParams, route: SkillRoute): Out
 
 /**
  * Records attempts of skill invocations (a first attempt inserts the row, a retry resets it) and emits their
- * skill.invoke commands, routed to each skill's category, in the caller's transaction: one statement for all.
+ * skill.invoke commands, routed to each skill's category, in the caller's transaction: one statement for all, which
+ * also writes the outbox rows of every event emitted so far in the transaction.
  * The invocation id is the idempotency key skills with outside effects must honour. Returns the ones whose skill
  * is unknown (nothing is recorded or emitted for those).
  */
@@ -89,15 +90,18 @@ export async function dispatchSkills(ctx: UnitOfWorkContext, params: readonly Di
   }
   if (rows.length === 0) return failures;
   const col = <T>(f: (r: { p: DispatchSkillParams; route: SkillRoute }) => T): T[] => rows.map(f);
+  for (const r of rows) ctx.emit(skillInvokeEvent(r.p, r.route));
+  // The invocations and every event emitted so far in this transaction (their commands included) in one statement.
   await ctx.tx.$executeRaw`
+    WITH dispatched AS (
     INSERT INTO skill_invocations (id, tenant_id, task_id, step_run_id, skill, category, requester, status, attempt, input, dispatched_at)
     SELECT v.id, v.tenant_id, v.task_id, v.step_run_id, v.skill, v.category, v.requester, 'pending', v.attempt, v.input::jsonb, now()
       FROM unnest(${col((r) => r.p.invocationId)}::text[], ${col((r) => r.p.tenantId)}::text[], ${col((r) => r.p.taskId)}::text[], ${col((r) => r.p.stepRunId ?? null)}::text[],
                   ${col((r) => r.p.skill)}::text[], ${col((r) => r.route.category)}::text[], ${col((r) => r.p.requester)}::text[], ${col((r) => r.p.attempt)}::int[],
                   ${col((r) => JSON.stringify(r.p.input))}::text[]) AS v(id, tenant_id, task_id, step_run_id, skill, category, requester, attempt, input)
     ON CONFLICT (id) DO UPDATE SET status = 'pending', attempt = EXCLUDED.attempt, input = EXCLUDED.input, started_at = NULL, completed_at = NULL,
-                                   output = NULL, error = NULL, dispatched_at = EXCLUDED.dispatched_at`;
-  for (const r of rows) ctx.emit(skillInvokeEvent(r.p, r.route));
+                                   output = NULL, error = NULL, dispatched_at = EXCLUDED.dispatched_at)
+    ${outboxInsert(ctx.takeOutbox())}`;
   return failures;
 }
 

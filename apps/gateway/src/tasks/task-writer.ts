@@ -92,6 +92,8 @@ export class TaskWriter {
                 AS v(id, tenant_id, kind, skill, workflow_name, workflow_version, input, idempotency_key, created_at)
           )
           ${outbox}`,
+        // 202 once committed: the client does not wait for JetStream's acknowledgement of the event.
+        { awaitPublish: false },
       );
       return;
     }

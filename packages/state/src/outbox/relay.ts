@@ -66,6 +66,8 @@ export class OutboxRelay {
   private published: string[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
   private deleting: Promise<void> | undefined;
+  /** Publishes after commit still in flight (stop waits for them). */
+  private readonly publishing = new Set<Promise<void>>();
 
   constructor(
     private readonly bus: Bus,
@@ -110,8 +112,15 @@ export class OutboxRelay {
    * Publishes rows this process has just committed (pipelined), then queues their deletion. On failure the rows
    * stay in the outbox for the sweep; nothing is lost.
    */
-  async publishCommitted(msgs: OutboxMessage[]): Promise<void> {
-    if (msgs.length === 0 || this.stopped) return;
+  publishCommitted(msgs: OutboxMessage[]): Promise<void> {
+    if (msgs.length === 0 || this.stopped) return Promise.resolve();
+    const p = this.publish(msgs);
+    this.publishing.add(p);
+    void p.finally(() => this.publishing.delete(p));
+    return p;
+  }
+
+  private async publish(msgs: OutboxMessage[]): Promise<void> {
     try {
       await Promise.all(msgs.map((m) => this.bus.publishRaw({ subject: m.subject, payload: m.payload, msgId: m.eventId, ...(m.headers ? { headers: m.headers } : {}) })));
     } catch (err) {
@@ -217,6 +226,7 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await Promise.allSettled([...this.publishing]);
     if (this.deleteTimer) clearTimeout(this.deleteTimer);
     await this.draining;
     await this.deleting;

@@ -74,12 +74,15 @@ export class UnitOfWork {
   /**
    * A change made by one SQL statement, which commits by itself (no BEGIN and COMMIT round trips), together with
    * its events' outbox rows: `write` receives the outbox INSERT and must run it in that same statement (as the
-   * main statement of a `WITH … AS (change)`), so both commit or neither. The events are published after it returns.
+   * main statement of a `WITH … AS (change)`), so both commit or neither. The events are published after it returns;
+   * with `awaitPublish: false` it resolves once committed and publishes meanwhile (the outbox row is the guarantee:
+   * a publish that fails or is cut short by a crash is made by the sweep).
    */
-  async statement<T>(events: readonly OutgoingEvent[], write: (db: PrismaClient, outbox: Prisma.Sql) => Promise<T>): Promise<T> {
+  async statement<T>(events: readonly OutgoingEvent[], write: (db: PrismaClient, outbox: Prisma.Sql) => Promise<T>, opts: { awaitPublish?: boolean } = {}): Promise<T> {
     const rows = events.map(outboxRow);
     const value = await write(this.prisma, outboxInsert(rows));
-    await this.relay?.publishCommitted(rows);
+    const published = this.relay?.publishCommitted(rows);
+    if (opts.awaitPublish !== false) await published;
     return value;
   }
 }

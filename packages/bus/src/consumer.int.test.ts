@@ -167,6 +167,42 @@ describe('consumer runner (real NATS JetStream)', () => {
     expect((await readDeadLetters(bus, 1))[0]!.reason).toBe('permanent:bad');
   });
 
+  it('never stalls when messages trickle in while every slot is busy (no lost wake-up between waiting dispatches)', async () => {
+    // Regression: a dispatch that waited for a slot and then found the batch already taken used up a completion's
+    // wake-up, so a later waiter (the pull loop's) could be left waiting with no handler left to wake it.
+    const done: string[] = [];
+    const gates: (() => void)[] = [];
+    let hold = true;
+    const gate = () => (hold ? new Promise<void>((r) => gates.push(r)) : Promise.resolve());
+    const body = async (ids: string[]) => {
+      await gate();
+      await new Promise((r) => setTimeout(r, 1));
+      done.push(...ids);
+    };
+    consumer = await startConsumer(bus, {
+      durable: 'trickle-test',
+      stream: 'events',
+      accepts: ['task.started.v1'],
+      concurrency: 2,
+      maxBatch: 4,
+      handleBatch: (events) => body(events.map((e) => e.envelope.data.taskId)),
+      handle: (e) => body([e.envelope.data.taskId]),
+    });
+    const publish = (i: number) => bus.publish(makeEvent('task.started.v1', started(`m${i}`), ctx));
+    // Fill both slots, then let messages arrive one by one while they are busy: each arrival queues a dispatch.
+    for (let i = 0; i < 40; i++) {
+      await publish(i);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    hold = false;
+    gates.splice(0).forEach((open) => open());
+    await waitFor(done, 40);
+    // The consumer still takes new work after the burst.
+    for (let i = 40; i < 60; i++) await publish(i);
+    await waitFor(done, 60);
+    expect(new Set(done).size).toBe(60);
+  });
+
   it('keeps a long handler\'s message with heartbeats: no redelivery past the ack wait', async () => {
     const deliveries: number[] = [];
     consumer = await startConsumer(bus, {

@@ -68,7 +68,9 @@ const defaultRetryDelay = (n: number): number => Math.min(250 * 2 ** (n - 1), 60
 export class RunningConsumer {
   private messages: ConsumerMessages | undefined;
   private readonly inflight = new Set<Promise<void>>();
-  private waiters: (() => void)[] = [];
+  /** Resolved (and replaced) whenever a slot frees or the batch is taken: every waiter re-checks its condition. */
+  private changed = signal();
+  private pumping = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly concurrency: number;
@@ -138,32 +140,59 @@ export class RunningConsumer {
         continue;
       }
       this.batch.push(m);
-      // A full batch goes now (and holds the loop while every slot is busy: back-pressure); a partial one goes
-      // once the messages already buffered have been pulled in, which happens before the next macrotask.
-      if (this.batch.length >= this.maxBatch) await this.dispatch();
-      else this.scheduleDispatch();
+      if (this.batch.length < this.maxBatch) {
+        // A partial batch goes once the messages already buffered have been pulled in (before the next macrotask).
+        this.schedulePump();
+        continue;
+      }
+      // A full batch goes now, and the loop holds while it cannot (every slot busy): back-pressure.
+      void this.pump();
+      while (this.batch.length >= this.maxBatch) await this.changed.promise;
     }
   }
 
-  private scheduleDispatch(): void {
+  private schedulePump(): void {
     if (this.dispatchScheduled) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
       this.dispatchScheduled = false;
-      void this.dispatch();
+      void this.pump();
     });
   }
 
-  private async dispatch(): Promise<void> {
-    while (this.batch.length > 0 && this.inflight.size >= this.concurrency) await new Promise<void>((r) => this.waiters.push(r));
-    const msgs = this.batch.splice(0, this.maxBatch);
-    if (msgs.length === 0) return;
-    const p = this.processBatch(msgs).finally(() => {
-      this.inflight.delete(p);
-      this.waiters.shift()?.();
-    });
-    this.inflight.add(p);
-    if (this.batch.length > 0) this.scheduleDispatch();
+  /** Wakes everything waiting on a slot or on the batch; each waiter re-checks its own condition (no lost wake-up). */
+  private notify(): void {
+    const c = this.changed;
+    this.changed = signal();
+    c.resolve();
+  }
+
+  /**
+   * The one dispatcher: hands the batch out in pieces of maxBatch as slots free. Only one runs at a time, so no
+   * wake-up can be used up by a dispatcher that finds nothing left to do while another still waits.
+   */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.batch.length > 0) {
+        if (this.inflight.size >= this.concurrency) {
+          await this.changed.promise;
+          continue;
+        }
+        const msgs = this.batch.splice(0, this.maxBatch);
+        const p = this.processBatch(msgs)
+          .catch((err: unknown) => this.log.error({ err, consumer: this.spec.durable }, 'batch processing failed unexpectedly'))
+          .finally(() => {
+            this.inflight.delete(p);
+            this.notify();
+          });
+        this.inflight.add(p);
+        this.notify();
+      }
+    } finally {
+      this.pumping = false;
+    }
   }
 
   private async processBatch(msgs: JsMsg[]): Promise<void> {
@@ -295,11 +324,21 @@ export class RunningConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.bus.metrics.lagSources.delete(this.spec.durable);
+    // What is buffered but not started goes back at once (another replica takes it); the pull loop is released.
+    for (const m of this.batch.splice(0)) m.nak();
+    this.notify();
     await this.messages?.close();
     await this.loop;
     for (const m of this.batch.splice(0)) m.nak();
     await Promise.allSettled([...this.inflight]);
   }
+}
+
+/** A promise with its resolve, for broadcast wake-ups. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** The message's `traceparent` header (NATS gives '' for a missing header). */

@@ -60,6 +60,8 @@ export class SkillWorkerModule implements OnApplicationBootstrap, OnModuleDestro
         filter: pool.filter,
         concurrency: config.SKILL_CONCURRENCY,
         ackWaitMs: config.SKILL_ACK_WAIT_MS,
+        // Each invocation is bounded by its own timeout (the skill's, or the command's); a skill may rightly run long.
+        handlerTimeoutMs: 0,
         handle: async (e) => {
           await executeInvocation(rt.bus, skills, e.envelope, execute);
         },

@@ -203,6 +203,34 @@ describe('consumer runner (real NATS JetStream)', () => {
     expect(new Set(done).size).toBe(60);
   });
 
+  it('gives up on a handler that never settles: its message is redelivered and handled, and its slot is freed', async () => {
+    const deliveries: number[] = [];
+    const done: string[] = [];
+    consumer = await startConsumer(bus, {
+      durable: 'hung-test',
+      stream: 'events',
+      accepts: ['task.started.v1'],
+      concurrency: 1,
+      ackWaitMs: 2000, // longer than the give-up, so the message buffered behind the hung one is not redelivered
+      handlerTimeoutMs: 600,
+      retryDelayMs: () => 50,
+      async handle(e, c) {
+        if (e.envelope.data.taskId === 'hangs-once') {
+          deliveries.push(c.deliveryCount);
+          if (c.deliveryCount === 1) await new Promise(() => undefined); // never settles, beats go on
+        }
+        done.push(e.envelope.data.taskId);
+      },
+    });
+    await bus.publish(makeEvent('task.started.v1', started('hangs-once'), ctx));
+    await bus.publish(makeEvent('task.started.v1', started('behind-it'), ctx));
+    await waitFor(done, 2);
+    expect(deliveries).toEqual([1, 2]);
+    expect(done.sort()).toEqual(['behind-it', 'hangs-once']);
+    const timeouts = (await bus.metrics.processed.get()).values.filter((v) => v.labels.outcome === 'timeout' && v.labels.consumer === 'hung-test');
+    expect(timeouts.reduce((a, v) => a + v.value, 0)).toBe(1);
+  });
+
   it('keeps a long handler\'s message with heartbeats: no redelivery past the ack wait', async () => {
     const deliveries: number[] = [];
     consumer = await startConsumer(bus, {

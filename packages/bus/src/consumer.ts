@@ -46,6 +46,21 @@ export interface ConsumerSpec<K extends EventKey> {
    */
   handleBatch?(events: HandlerEvent<K>[]): Promise<void>;
   maxBatch?: number;
+  /**
+   * A handler (or batch) still running after this long is given up on: its messages go back for redelivery (nak,
+   * handlers are idempotent), its slot is freed and it counts as outcome `timeout`, so a handler that hangs (a lost
+   * database reply, a promise that never settles) cannot hold its messages and slot for ever behind heartbeats.
+   * 0 turns it off (skills bound their own time). Default: ten ack waits.
+   */
+  handlerTimeoutMs?: number;
+}
+
+/** A handler that ran past its consumer's handlerTimeoutMs. */
+export class HandlerTimeoutError extends Error {
+  constructor(consumer: string, ms: number) {
+    super(`handler of ${consumer} still running after ${ms} ms: given up, its messages go back for redelivery`);
+    this.name = 'HandlerTimeoutError';
+  }
 }
 
 export interface DeadLetter {
@@ -79,6 +94,7 @@ export class RunningConsumer {
   private readonly retryDelay: (n: number) => number;
   private readonly streamName: string;
   private readonly maxBatch: number;
+  private readonly handlerTimeoutMs: number;
   private batch: JsMsg[] = [];
   private dispatchScheduled = false;
   /** LOG_LEVEL=debug: a line per handled message or batch (with the scope's task, run, step and trace ids). */
@@ -95,6 +111,7 @@ export class RunningConsumer {
     this.retryDelay = spec.retryDelayMs ?? defaultRetryDelay;
     this.streamName = bus.streamName(spec.stream);
     this.maxBatch = spec.handleBatch ? (spec.maxBatch ?? 100) : 1;
+    this.handlerTimeoutMs = spec.handlerTimeoutMs ?? 10 * this.ackWaitMs;
     this.debug = log.isLevelEnabled?.('debug') ?? false;
   }
 
@@ -217,9 +234,18 @@ export class RunningConsumer {
     const started = performance.now();
     const beat = setInterval(() => decoded.forEach(({ m }) => m.working()), Math.max(100, Math.floor(this.ackWaitMs / 3)));
     try {
-      await runInScope(scope, () => this.spec.handleBatch!(decoded.map((d) => d.event)));
+      await this.bounded(runInScope(scope, () => this.spec.handleBatch!(decoded.map((d) => d.event))));
     } catch (err) {
       spans?.forEach((s) => endSpan(s, 'retry', err));
+      if (err instanceof HandlerTimeoutError) {
+        // Not one by one: the hung batch may still hold what they would need. Redelivery retries them.
+        runInScope(scope, () => this.log.error({ err, consumer: this.spec.durable, size: decoded.length }, 'batch timed out; its messages go back for redelivery'));
+        for (const { m, event } of decoded) {
+          m.nak(this.retryDelay(m.info.deliveryCount));
+          this.bus.metrics.processed.inc({ consumer: this.spec.durable, type: event.envelope.type, outcome: 'timeout' });
+        }
+        return;
+      }
       runInScope(scope, () => this.log.warn({ err, consumer: this.spec.durable, size: decoded.length }, 'batch failed; handling its messages one by one'));
       await Promise.all(decoded.map(({ m, event }) => this.processOne(m, event)));
       return;
@@ -234,6 +260,16 @@ export class RunningConsumer {
     }
     spans?.forEach((s) => endSpan(s, 'ok'));
     if (this.debug) runInScope(scope, () => this.log.debug({ consumer: this.spec.durable, size: decoded.length, ms: Math.round(seconds * 1000 * decoded.length) }, 'handled a batch'));
+  }
+
+  /** The handler's promise, or a HandlerTimeoutError once handlerTimeoutMs has passed (the handler is abandoned). */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    if (this.handlerTimeoutMs <= 0) return p;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HandlerTimeoutError(this.spec.durable, this.handlerTimeoutMs)), this.handlerTimeoutMs);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Parses at the door; a message that fails is dead-lettered and undefined is returned. */
@@ -269,7 +305,7 @@ export class RunningConsumer {
     const started = performance.now();
     const beat = setInterval(() => m.working(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
     try {
-      await this.spec.handle(event, { deliveryCount: m.info.deliveryCount, streamSequence: m.seq, heartbeat: () => m.working() });
+      await this.bounded(this.spec.handle(event, { deliveryCount: m.info.deliveryCount, streamSequence: m.seq, heartbeat: () => m.working() }));
       m.ack();
       this.bus.metrics.processed.inc({ consumer, type, outcome: 'ok' });
       endSpan(span, 'ok');
@@ -284,7 +320,7 @@ export class RunningConsumer {
         const delay = this.retryDelay(m.info.deliveryCount);
         this.log.warn({ err, consumer, type, seq: m.seq, deliveryCount: m.info.deliveryCount, retryInMs: delay }, 'handler failed; will retry');
         m.nak(delay);
-        this.bus.metrics.processed.inc({ consumer, type, outcome: 'retry' });
+        this.bus.metrics.processed.inc({ consumer, type, outcome: err instanceof HandlerTimeoutError ? 'timeout' : 'retry' });
         endSpan(span, 'retry', err);
       }
     } finally {

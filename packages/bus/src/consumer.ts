@@ -96,7 +96,7 @@ export class RunningConsumer {
   private readonly maxBatch: number;
   private readonly handlerTimeoutMs: number;
   private batch: JsMsg[] = [];
-  private dispatchScheduled = false;
+  private pumpScheduled = false;
   /** LOG_LEVEL=debug: a line per handled message or batch (with the scope's task, run, step and trace ids). */
   private readonly debug: boolean;
 
@@ -169,10 +169,10 @@ export class RunningConsumer {
   }
 
   private schedulePump(): void {
-    if (this.dispatchScheduled) return;
-    this.dispatchScheduled = true;
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
     setImmediate(() => {
-      this.dispatchScheduled = false;
+      this.pumpScheduled = false;
       void this.pump();
     });
   }

@@ -429,6 +429,20 @@ describe('bugs the fuzz found', () => {
     expect(head).toMatch(/connection: close/i);
     expect(ErrorShape.parse(JSON.parse(body!)).error.code).toBe('bad_request');
   });
+  it('a YAML definition nested 1000 levels deep, sent twice, is a 400 and the process lives', async () => {
+    // The yaml package catches its own stack overflow and carries on at the exhausted stack; the second time through,
+    // V8 compiled a regular expression there to native code and died in its regexp compiler ("RegExpCompiler
+    // Allocation failed - process out of memory"), taking the whole worker with it. Refused before parsing now.
+    for (const body of [`${'['.repeat(1000)}1${']'.repeat(1000)}`, `${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}`, `${'- '.repeat(1000)}x`]) {
+      for (let i = 0; i < 2; i++) {
+        const req: FuzzRequest = { method: 'POST', path: '/v1/workflows', headers: [['authorization', admin], ['content-type', 'application/yaml']], body };
+        const a = invariants(req, await send(req));
+        expect(a.status).toBe(400);
+        expect((JSON.parse(a.text) as { error: { code: string } }).error.code).toBe('invalid_yaml');
+      }
+    }
+    expect((await send({ method: 'GET', path: '/healthz', headers: [] })).status).toBe(200);
+  });
   it('a malformed percent-encoding in the path gets the error shape', async () => {
     invariants({ method: 'GET', path: '/v1/decisions/%E0%A4%A', headers: [['authorization', admin]] }, await send({ method: 'GET', path: '/v1/decisions/%E0%A4%A', headers: [['authorization', admin]] }));
   });

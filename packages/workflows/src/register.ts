@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { compileDefinition, type CompileContext, type CompiledWorkflow, type DefinitionIssue } from './compile.js';
+import { MAX_DEFINITION_DEPTH, lineAndColumn, yamlTooDeepAt } from './yaml-depth.js';
 
 export const SYSTEM_TENANT = 'system';
 
@@ -16,6 +17,12 @@ export type RegisterResult =
 
 /** Parses definition text as YAML (a superset of JSON). Throws with the parser's position on bad syntax. */
 export function parseDefinitionText(text: string): unknown {
+  // Before the parser: nesting deep enough to overflow its recursion can crash the process (see yaml-depth.ts).
+  const tooDeep = yamlTooDeepAt(text);
+  if (tooDeep !== undefined) {
+    const { line, column } = lineAndColumn(text, tooDeep);
+    throw new Error(`the YAML nests deeper than ${MAX_DEFINITION_DEPTH} levels (at line ${line}, column ${column})`);
+  }
   return parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });
 }
 

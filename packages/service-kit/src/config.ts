@@ -59,6 +59,8 @@ export const BaseConfig = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }).default('postgresql://postgres:postgres@127.0.0.1:5432/steward'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase PostgreSQL identifier').default('public'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** Repeated SQL as named prepared statements (off behind a pooler in transaction mode that cannot keep them). */
+  DATABASE_PREPARED_STATEMENTS: z.stringbool().default(true),
   EVENTS_MAX_AGE_DAYS: z.coerce.number().positive().default(30),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
   /** Days an inbox record (consumer, event id) is kept to recognise redeliveries. */

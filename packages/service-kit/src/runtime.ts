@@ -69,7 +69,7 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     collectDefaultMetrics({ register: registry });
     const bus = await Bus.connect({ servers: config.NATS_URL, name: service, namespace: config.NATS_NAMESPACE, registry });
     await bus.provision({ eventsMaxAgeMs: config.EVENTS_MAX_AGE_DAYS * 24 * 3600 * 1000, replicas: config.NATS_STREAM_REPLICAS });
-    const prisma = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE });
+    const prisma = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE, preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
     const relay = new OutboxRelay(bus, { databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, log: log.child({ component: 'outbox-relay' }), registry });
     await relay.start();
     const redis = opts.redis && config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;

@@ -107,32 +107,26 @@ export class RunBatch {
   /** Locks and loads runs (and their steps) not loaded yet. Returns all asked for that exist. */
   async load(runIds: Iterable<string>): Promise<RunState[]> {
     const want = [...new Set(runIds)];
-    const missing = want.filter((id) => !this.runs.has(id)).sort();
-    if (missing.length > 0) {
-      await this.lockAndRead(
-        await this.ctx.tx.$queryRaw<RunRowDb[]>`
-          SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id = ANY(${missing}::text[]) ORDER BY id FOR UPDATE`,
-      );
-    }
+    const missing = want.filter((id) => !this.runs.has(id));
+    if (missing.length > 0) await this.lockAndRead(missing, []);
     return want.map((id) => this.runs.get(id)).filter((r): r is RunState => r !== undefined);
   }
 
   /** Locks and loads the runs that own these step runs (one statement less than finding them first). */
   async loadByStepRunIds(stepRunIds: readonly string[]): Promise<void> {
-    await this.lockAndRead(
-      await this.ctx.tx.$queryRaw<RunRowDb[]>`
-        SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id IN (SELECT run_id FROM step_runs WHERE id = ANY(${stepRunIds}::text[])) ORDER BY id FOR UPDATE`,
-    );
+    await this.lockAndRead([], stepRunIds);
   }
 
-  /** Steps are read after the runs are locked: a change committed while this waited for a lock is seen. */
-  private async lockAndRead(rows: RunRowDb[]): Promise<void> {
-    const fresh = rows.filter((r) => !this.runs.has(r.id));
-    if (fresh.length === 0) return;
-    const steps = await this.ctx.tx.$queryRaw<StepRowDb[]>`
-      SELECT id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_owner, lease_expires_at, wait_for, wait_key, parent_path
-        FROM step_runs WHERE run_id = ANY(${fresh.map((r) => r.id)}::text[])`;
-    for (const r of fresh) {
+  /**
+   * One round trip: steward_lock_runs (a migration's PL/pgSQL function) locks the runs in id order, then reads their
+   * steps in a statement of its own, so a change committed while it waited for a lock is seen.
+   */
+  private async lockAndRead(runIds: readonly string[], stepRunIds: readonly string[]): Promise<void> {
+    const [found] = await this.ctx.tx.$queryRaw<{ locked: { runs: RunRowJson[]; steps: StepRowJson[] } }[]>`
+      SELECT steward_lock_runs(${runIds}::text[], ${stepRunIds}::text[], ${[...this.runs.keys()]}::text[]) AS locked`;
+    const { runs, steps } = found!.locked;
+    for (const r of runs) {
+      if (this.runs.has(r.id)) continue;
       const def = await compiledDefinition(this.ctx.tx, r.definition_id);
       this.runs.set(r.id, { row: fromDb(r), def, steps: new Map(), isNew: false, depth: 0, dirty: false });
     }
@@ -672,9 +666,11 @@ function defaultOutput(run: RunState): unknown {
   return Object.fromEntries(last.map((id) => [id, run.steps.get(id)!.output ?? null]));
 }
 
-const RUN_COLUMNS = Prisma.raw('id, task_id, tenant_id, definition_id, status, input, output, error, parent_run_id, parent_step_run_id, deadline_at, started_at, completed_at');
+/** Timestamps arrive as JSON strings (ISO 8601 with an offset) from steward_lock_runs. */
+type Timestamp = string | null;
+const date = (t: Timestamp): Date | null => (t === null ? null : new Date(t));
 
-interface StepRowDb {
+interface StepRowJson {
   id: string;
   run_id: string;
   step_path: string;
@@ -683,19 +679,19 @@ interface StepRowDb {
   input: unknown;
   output: unknown;
   error: unknown;
-  scheduled_at: Date | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  next_attempt_at: Date | null;
-  deadline_at: Date | null;
+  scheduled_at: Timestamp;
+  started_at: Timestamp;
+  completed_at: Timestamp;
+  next_attempt_at: Timestamp;
+  deadline_at: Timestamp;
   lease_owner: string | null;
-  lease_expires_at: Date | null;
+  lease_expires_at: Timestamp;
   wait_for: string | null;
   wait_key: string | null;
   parent_path: string | null;
 }
 
-const stepFromDb = (s: StepRowDb): StepRow => ({
+const stepFromDb = (s: StepRowJson): StepRow => ({
   id: s.id,
   runId: s.run_id,
   stepPath: s.step_path,
@@ -704,19 +700,19 @@ const stepFromDb = (s: StepRowDb): StepRow => ({
   input: s.input,
   output: s.output,
   error: s.error,
-  scheduledAt: s.scheduled_at,
-  startedAt: s.started_at,
-  completedAt: s.completed_at,
-  nextAttemptAt: s.next_attempt_at,
-  deadlineAt: s.deadline_at,
+  scheduledAt: date(s.scheduled_at),
+  startedAt: date(s.started_at),
+  completedAt: date(s.completed_at),
+  nextAttemptAt: date(s.next_attempt_at),
+  deadlineAt: date(s.deadline_at),
   leaseOwner: s.lease_owner,
-  leaseExpiresAt: s.lease_expires_at,
+  leaseExpiresAt: date(s.lease_expires_at),
   waitFor: s.wait_for,
   waitKey: s.wait_key,
   parentPath: s.parent_path,
 });
 
-interface RunRowDb {
+interface RunRowJson {
   id: string;
   task_id: string;
   tenant_id: string;
@@ -727,12 +723,12 @@ interface RunRowDb {
   error: unknown;
   parent_run_id: string | null;
   parent_step_run_id: string | null;
-  deadline_at: Date | null;
-  started_at: Date | null;
-  completed_at: Date | null;
+  deadline_at: Timestamp;
+  started_at: Timestamp;
+  completed_at: Timestamp;
 }
 
-const fromDb = (r: RunRowDb): RunRow => ({
+const fromDb = (r: RunRowJson): RunRow => ({
   id: r.id,
   taskId: r.task_id,
   tenantId: r.tenant_id,
@@ -743,9 +739,9 @@ const fromDb = (r: RunRowDb): RunRow => ({
   error: r.error,
   parentRunId: r.parent_run_id,
   parentStepRunId: r.parent_step_run_id,
-  deadlineAt: r.deadline_at,
-  startedAt: r.started_at,
-  completedAt: r.completed_at,
+  deadlineAt: date(r.deadline_at),
+  startedAt: date(r.started_at),
+  completedAt: date(r.completed_at),
 });
 
 function runInsert(r: RunState): Prisma.WorkflowRunCreateManyInput {

@@ -1,0 +1,68 @@
+// steward_lock_runs (a migration's PL/pgSQL function): the workflow-runner's one round trip to lock runs and read
+// their steps. What matters is that steps are read after the locks are held, so a change committed by the lock's
+// previous holder is never missed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestSchema, type TestSchema } from './testing.js';
+
+interface Locked {
+  runs: { id: string; status: string; started_at: string | null }[];
+  steps: { id: string; run_id: string; status: string; attempt: number; output: unknown }[];
+}
+
+let db: TestSchema;
+beforeAll(async () => {
+  db = await createTestSchema('lock_runs');
+  const { prisma } = db;
+  await prisma.workflowDefinition.create({ data: { id: 'def', name: 'w', version: 1, definition: {}, hash: 'h' } });
+  for (const id of ['run-a', 'run-b']) {
+    await prisma.task.create({ data: { id: `task-${id}`, tenantId: 't', kind: 'workflow', input: {} } });
+    await prisma.workflowRun.create({ data: { id, taskId: `task-${id}`, tenantId: 't', definitionId: 'def', workflowName: 'w', workflowVersion: 1, input: {}, startedAt: new Date('2026-12-03T09:00:00.123Z') } });
+    await prisma.stepRun.create({ data: { id: `${id}-s1`, runId: id, stepPath: 's1' } });
+    await prisma.stepRun.create({ data: { id: `${id}-s2`, runId: id, stepPath: 's2' } });
+  }
+});
+afterAll(async () => db.drop());
+
+const lockRuns = (tx: Pick<TestSchema['prisma'], '$queryRaw'>, runIds: string[], stepRunIds: string[], loaded: string[] = []) =>
+  tx.$queryRaw<{ locked: Locked }[]>`SELECT steward_lock_runs(${runIds}::text[], ${stepRunIds}::text[], ${loaded}::text[]) AS locked`.then((r) => r[0]!.locked);
+
+describe('steward_lock_runs', () => {
+  it('returns the runs named and those owning the step runs named, with their steps, except steps of runs already loaded', async () => {
+    const byRun = await db.prisma.$transaction((tx) => lockRuns(tx, ['run-a'], []));
+    expect(byRun.runs.map((r) => r.id)).toEqual(['run-a']);
+    expect(new Date(byRun.runs[0]!.started_at!).toISOString()).toBe('2026-12-03T09:00:00.123Z');
+    expect(byRun.steps.map((s) => s.id).sort()).toEqual(['run-a-s1', 'run-a-s2']);
+    const byStep = await db.prisma.$transaction((tx) => lockRuns(tx, [], ['run-b-s2', 'run-a-s1'], ['run-a']));
+    expect(byStep.runs.map((r) => r.id)).toEqual(['run-a', 'run-b']);
+    expect(byStep.steps.map((s) => s.id).sort()).toEqual(['run-b-s1', 'run-b-s2']);
+    expect(await db.prisma.$transaction((tx) => lockRuns(tx, ['nope'], ['nope']))).toEqual({ runs: [], steps: [] });
+  });
+
+  it('waits for a run held by another transaction and then sees what that transaction committed', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM workflow_runs WHERE id = 'run-a' FOR UPDATE`;
+      locked();
+      await held;
+      await tx.stepRun.update({ where: { id: 'run-a-s1' }, data: { status: 'completed', attempt: 2, output: { done: true } } });
+      await tx.workflowRun.update({ where: { id: 'run-a' }, data: { status: 'running' } });
+    });
+    await isLocked;
+    let answered = false;
+    const waiter = db.prisma.$transaction((tx) => lockRuns(tx, [], ['run-a-s1'])).then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false); // blocked on the lock
+    release();
+    await holder;
+    const seen = await waiter;
+    expect(seen.runs[0]!.status).toBe('running');
+    const s1 = seen.steps.find((s) => s.id === 'run-a-s1')!;
+    expect(s1).toMatchObject({ status: 'completed', attempt: 2, output: { done: true } });
+  });
+});

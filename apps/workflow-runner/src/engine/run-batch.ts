@@ -3,7 +3,7 @@
 // tell what changed. Every path that changes a run goes through here, so a run is only ever changed under its lock,
 // and a crash at any moment leaves either the whole change (state + events) or none of it.
 import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject, type OutputRef } from '@steward/contracts';
-import { Prisma, json, skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
+import { skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
 import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { compiledDefinition, resolveDefinition } from '../definitions/definition-cache.js';
@@ -611,17 +611,9 @@ export class RunBatch {
    */
   async flush(): Promise<void> {
     await this.settle();
-    const { tx } = this.ctx;
-    const newRuns = [...this.runs.values()].filter((r) => r.isNew);
-    const depths = [...new Set(newRuns.map((r) => r.depth))].sort((a, b) => a - b);
-    for (const depth of [0, ...depths.filter((d) => d > 0)]) {
-      const runs = newRuns.filter((r) => r.depth === depth);
-      if (runs.length > 0) await tx.workflowRun.createMany({ data: runs.map((r) => runInsert(r)) });
-      const runIds = new Set([...this.runs.values()].filter((r) => r.depth === depth).map((r) => r.row.id));
-      const steps = [...this.newSteps.values()].filter((s) => runIds.has(s.runId));
-      if (steps.length > 0) await tx.stepRun.createMany({ data: steps.map(stepInsert) });
-    }
     await writeChanges(this.ctx, {
+      newRuns: [...this.runs.values()].filter((r) => r.isNew),
+      newSteps: [...this.newSteps.values()],
       steps: [...this.dirtySteps.values()],
       runs: [...this.runs.values()].filter((r) => r.dirty && !r.isNew).map((r) => r.row),
       dispatches: this.dispatches,
@@ -744,35 +736,14 @@ const fromDb = (r: RunRowJson): RunRow => ({
   completedAt: date(r.completed_at),
 });
 
-function runInsert(r: RunState): Prisma.WorkflowRunCreateManyInput {
-  const row = r.row;
-  return {
-    id: row.id,
-    taskId: row.taskId,
-    tenantId: row.tenantId,
-    definitionId: row.definitionId,
-    workflowName: r.def.name,
-    workflowVersion: r.def.version,
-    status: row.status,
-    input: json(row.input),
-    output: json(row.output),
-    error: json(row.error),
-    parentRunId: row.parentRunId,
-    parentStepRunId: row.parentStepRunId,
-    deadlineAt: row.deadlineAt,
-    startedAt: row.startedAt,
-    completedAt: row.completedAt,
-  };
-}
-
-const stepInsert = (s: StepRow): Prisma.StepRunCreateManyInput => ({ ...s, input: json(s.input), output: json(s.output), error: json(s.error) });
-
 const j = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 /** One statement (with the events so far, into the outbox): data-modifying CTEs each run once, whether or not the final SELECT reads them. */
 async function writeChanges(
   ctx: UnitOfWorkContext,
   w: {
+    newRuns: RunState[];
+    newSteps: StepRow[];
     steps: StepRow[];
     runs: RunRow[];
     dispatches: { p: DispatchSkillParams; route: SkillRoute }[];
@@ -786,13 +757,41 @@ async function writeChanges(
   const dispatched = new Set(w.dispatches.map((d) => d.p.invocationId));
   const cancelled = new Set(w.cancels.map((c) => c.invocationId).filter((id) => !dispatched.has(id)));
   const results = w.results.filter((r) => !dispatched.has(r.invocationId) && !cancelled.has(r.invocationId));
-  if (w.steps.length + w.runs.length + w.dispatches.length + results.length + cancelled.size + w.outbox.length === 0) return;
+  if (w.newRuns.length + w.newSteps.length + w.steps.length + w.runs.length + w.dispatches.length + results.length + cancelled.size + w.outbox.length === 0) return;
   const o = <T>(f: (m: OutboxMessage) => T): T[] => w.outbox.map(f);
   const c = <T>(f: (r: StepRow) => T): T[] => w.steps.map(f);
   const r = <T>(f: (r: RunRow) => T): T[] => w.runs.map(f);
   const d = <T>(f: (x: { p: DispatchSkillParams; route: SkillRoute }) => T): T[] => w.dispatches.map(f);
+  const nr = <T>(f: (r: RunState) => T): T[] => w.newRuns.map(f);
+  const ns = <T>(f: (r: StepRow) => T): T[] => w.newSteps.map(f);
+  // New runs and steps are inserted by the same statement as the rows that refer to them (a child run's parent step,
+  // a first step's skill invocation): foreign keys are checked at the end of the statement, when all are there.
   await ctx.tx.$executeRaw`
-    WITH steps AS (
+    WITH new_runs AS (
+      INSERT INTO workflow_runs (id, task_id, tenant_id, definition_id, workflow_name, workflow_version, status, input, output, error, parent_run_id, parent_step_run_id,
+                                 deadline_at, started_at, completed_at, updated_at)
+      SELECT v.id, v.task_id, v.tenant_id, v.definition_id, v.workflow_name, v.workflow_version, v.status::workflow_run_status, v.input::jsonb, v.output::jsonb, v.error::jsonb,
+             v.parent_run_id, v.parent_step_run_id, v.deadline_at, v.started_at, v.completed_at, ${w.now}
+        FROM unnest(${nr((x) => x.row.id)}::text[], ${nr((x) => x.row.taskId)}::text[], ${nr((x) => x.row.tenantId)}::text[], ${nr((x) => x.row.definitionId)}::text[],
+                    ${nr((x) => x.def.name)}::text[], ${nr((x) => x.def.version)}::int[], ${nr((x) => x.row.status)}::text[], ${nr((x) => j(x.row.input))}::text[],
+                    ${nr((x) => j(x.row.output))}::text[], ${nr((x) => j(x.row.error))}::text[], ${nr((x) => x.row.parentRunId)}::text[], ${nr((x) => x.row.parentStepRunId)}::text[],
+                    ${nr((x) => x.row.deadlineAt)}::timestamptz[], ${nr((x) => x.row.startedAt)}::timestamptz[], ${nr((x) => x.row.completedAt)}::timestamptz[])
+             AS v(id, task_id, tenant_id, definition_id, workflow_name, workflow_version, status, input, output, error, parent_run_id, parent_step_run_id, deadline_at, started_at, completed_at)
+      RETURNING 1
+    ), new_steps AS (
+      INSERT INTO step_runs (id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at,
+                             lease_owner, lease_expires_at, wait_for, wait_key, parent_path, updated_at)
+      SELECT v.id, v.run_id, v.step_path, v.status::step_run_status, v.attempt, v.input::jsonb, v.output::jsonb, v.error::jsonb, v.scheduled_at, v.started_at, v.completed_at,
+             v.next_attempt_at, v.deadline_at, v.lease_owner, v.lease_expires_at, v.wait_for, v.wait_key, v.parent_path, ${w.now}
+        FROM unnest(${ns((x) => x.id)}::text[], ${ns((x) => x.runId)}::text[], ${ns((x) => x.stepPath)}::text[], ${ns((x) => x.status)}::text[], ${ns((x) => x.attempt)}::int[],
+                    ${ns((x) => j(x.input))}::text[], ${ns((x) => j(x.output))}::text[], ${ns((x) => j(x.error))}::text[], ${ns((x) => x.scheduledAt)}::timestamptz[],
+                    ${ns((x) => x.startedAt)}::timestamptz[], ${ns((x) => x.completedAt)}::timestamptz[], ${ns((x) => x.nextAttemptAt)}::timestamptz[], ${ns((x) => x.deadlineAt)}::timestamptz[],
+                    ${ns((x) => x.leaseOwner)}::text[], ${ns((x) => x.leaseExpiresAt)}::timestamptz[], ${ns((x) => x.waitFor)}::text[], ${ns((x) => x.waitKey)}::text[],
+                    ${ns((x) => x.parentPath)}::text[])
+             AS v(id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_owner, lease_expires_at,
+                  wait_for, wait_key, parent_path)
+      RETURNING 1
+    ), steps AS (
       UPDATE step_runs AS s SET status = v.status::step_run_status, attempt = v.attempt, input = v.input::jsonb, output = v.output::jsonb, error = v.error::jsonb,
              scheduled_at = v.scheduled_at, started_at = v.started_at, completed_at = v.completed_at, next_attempt_at = v.next_attempt_at,
              deadline_at = v.deadline_at, lease_owner = v.lease_owner, lease_expires_at = v.lease_expires_at, wait_for = v.wait_for, wait_key = v.wait_key, updated_at = ${w.now}

@@ -52,12 +52,16 @@ describe('steward_lock_runs', () => {
     });
     await isLocked;
     let answered = false;
-    const waiter = db.prisma.$transaction((tx) => lockRuns(tx, [], ['run-a-s1'])).then((r) => {
+    const waiter = db.prisma.$transaction((tx) =>
+      tx.$queryRaw<{ locked: Locked }[]>`SELECT /* lock-runs test waiter */ steward_lock_runs('{}'::text[], ${['run-a-s1']}::text[], '{}'::text[]) AS locked`.then((r) => r[0]!.locked),
+    ).then((r) => {
       answered = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(answered).toBe(false); // blocked on the lock
+    // Released only once the waiter's statement is blocked on the run's lock (so its snapshot predates the commit).
+    await expect.poll(() => db.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%lock-runs test waiter%' AND pid <> pg_backend_pid()`.then((r) => r[0]!.n), { timeout: 10_000 }).toBe(1);
+    expect(answered).toBe(false);
     release();
     await holder;
     const seen = await waiter;

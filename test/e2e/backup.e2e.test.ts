@@ -3,7 +3,7 @@
 // A backup taken while the services work restores with the row counts of its snapshot; a backup of the stopped
 // database restores identical, table by table and row by row. Then the services start on the restored database (and
 // the same NATS streams, as after losing the database server) and finish the runs that were in flight.
-import { applyMigrations, createPrismaClient, type TestSchema } from '@steward/state';
+import { applyMigrations, createDatabase, type TestSchema } from '@steward/state';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -31,11 +31,12 @@ async function database(name: string, opts: { create: boolean }): Promise<TestSc
     await psql(ADMIN, `CREATE DATABASE "${name}"`);
     await applyMigrations({ databaseUrl });
   }
-  const prisma = createPrismaClient({ databaseUrl, schema: 'public', poolSize: 4 });
+  const db = createDatabase({ databaseUrl, schema: 'public', poolSize: 4 });
+  const { prisma } = db;
   return {
+    ...db,
     databaseUrl,
     schema: 'public',
-    prisma,
     drop: async () => {
       await prisma.$disconnect();
       await psql(ADMIN, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -43,6 +43,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
       stream: 'commands',
       accepts: ['workflow.start.v1'],
       ...batching,
+      sqlOnly: true, // the engine only runs raw SQL: its transactions go to node-postgres directly (~1 ms less each)
       handle: (ctx, events) => startRuns(ctx, engine, events.map((e) => e.envelope)),
     });
     await rt.consumeIdempotent({
@@ -51,6 +52,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
       accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1', 'skill.invocation.started.v1', 'skill.invocation.heartbeat.v1'],
       filter: Filters.skillResultsFor('workflow-runner'),
       ...batching,
+      sqlOnly: true,
       handle: (ctx, events) => handleSkillResults(ctx, engine, events),
     });
     await rt.consumeIdempotent({
@@ -58,6 +60,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
       stream: 'commands',
       accepts: ['workflow.control.v1'],
       ...batching,
+      sqlOnly: true,
       handle: (ctx, events) => handleControl(ctx, engine, events.map((e) => e.envelope)),
     });
     await rt.consumeIdempotent({
@@ -66,6 +69,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
       accepts: ['external.event.v1'],
       filter: Catalogue['external.event.v1'].filter,
       ...batching,
+      sqlOnly: true,
       handle: (ctx, events) => handleExternalEvents(ctx, engine, events.map((e) => e.envelope)),
     });
     await rt.consumeIdempotent({
@@ -74,6 +78,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
       accepts: ['decision.resolved.v1'],
       filter: Catalogue['decision.resolved.v1'].filter,
       ...batching,
+      sqlOnly: true,
       handle: (ctx, events) => handleDecisionsResolved(ctx, engine, events.map((e) => e.envelope)),
     });
     this.timers.start();

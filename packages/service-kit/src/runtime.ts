@@ -1,6 +1,6 @@
 import { Bus, startConsumer, type ConsumerSpec, type HandlerEvent, type RunningConsumer } from '@steward/bus';
 import type { EventKey } from '@steward/contracts';
-import { OutboxRelay, UnitOfWork, createPrismaClient, type PrismaClient, type UnitOfWorkContext } from '@steward/state';
+import { OutboxRelay, UnitOfWork, createDatabase, type PrismaClient, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { Redis } from 'ioredis';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { redactConfig, type BaseConfig } from './config.js';
@@ -69,12 +69,12 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     collectDefaultMetrics({ register: registry });
     const bus = await Bus.connect({ servers: config.NATS_URL, name: service, namespace: config.NATS_NAMESPACE, registry });
     await bus.provision({ eventsMaxAgeMs: config.EVENTS_MAX_AGE_DAYS * 24 * 3600 * 1000, replicas: config.NATS_STREAM_REPLICAS });
-    const prisma = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE, preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
+    const { prisma, pool, statementName } = createDatabase({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE, preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
     const relay = new OutboxRelay(bus, { databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, log: log.child({ component: 'outbox-relay' }), registry });
     await relay.start();
     const redis = opts.redis && config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
     redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
-    return new ServiceRuntime(service, config, log, registry, bus, prisma, relay, new UnitOfWork(prisma, relay), redis, tracing);
+    return new ServiceRuntime(service, config, log, registry, bus, prisma, relay, new UnitOfWork(prisma, relay, { pool, statementName }), redis, tracing);
   }
 
   /** Starts a durable consumer that stops with the runtime. */
@@ -88,31 +88,39 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
    * should act on them set-wise; wrap a per-event function in `each`. A failed batch is retried one by one.
    */
   async consumeIdempotent<K extends EventKey, R = void>(
-    spec: Omit<ConsumerSpec<K>, 'handle' | 'handleBatch'> & {
-      handle: (ctx: UnitOfWorkContext, events: HandlerEvent<K>[]) => Promise<R>;
-      /**
-       * Called with what `handle` returned once its transaction has committed: never for work rolled back, nor for
-       * redeliveries the inbox skipped. For counting what a transaction changed (metrics); it must not throw.
-       */
-      afterCommit?: (result: R) => void;
-      /**
-       * false: no inbox record, one statement less per batch. Only for handlers idempotent by the state they check
-       * (fencing on attempts and statuses, inserts that skip existing rows), so that a redelivery changes nothing.
-       */
-      inbox?: boolean;
-    },
+    spec: Omit<ConsumerSpec<K>, 'handle' | 'handleBatch'> &
+      IdempotentHandler<K, R> & {
+        /**
+         * Called with what `handle` returned once its transaction has committed: never for work rolled back, nor for
+         * redeliveries the inbox skipped. For counting what a transaction changed (metrics); it must not throw.
+         */
+        afterCommit?: (result: R) => void;
+        /**
+         * false: no inbox record, one statement less per batch. Only for handlers idempotent by the state they check
+         * (fencing on attempts and statuses, inserts that skip existing rows), so that a redelivery changes nothing.
+         */
+        inbox?: boolean;
+      },
   ): Promise<void> {
-    const { handle, inbox = true, afterCommit, ...rest } = spec;
-    const transact = (events: HandlerEvent<K>[]): Promise<{ result: R } | undefined> =>
-      !inbox ? this.uow.transaction(async (ctx) => ({ result: await handle(ctx, dedupe(events)) })) : this.uow.runBatch(
-        spec.durable,
-        events.map((e) => e.envelope.id),
-        async (ctx, fresh) => {
-          const pending = new Set(fresh); // a redelivery can sit in the same batch as the original
-          const todo = events.filter((e) => pending.delete(e.envelope.id));
-          return todo.length > 0 ? { result: await handle(ctx, todo) } : undefined;
-        },
-      );
+    const { handle: _handle, sqlOnly: _sqlOnly, inbox = true, afterCommit, ...rest } = spec;
+    const ids = (events: HandlerEvent<K>[]) => events.map((e) => e.envelope.id);
+    // With the inbox: only the events it had not seen (a redelivery can sit in the same batch as the original).
+    const onFresh =
+      <C>(events: HandlerEvent<K>[], handle: (ctx: C, events: HandlerEvent<K>[]) => Promise<R>) =>
+      async (ctx: C, fresh: ReadonlySet<string>): Promise<{ result: R } | undefined> => {
+        const pending = new Set(fresh);
+        const todo = events.filter((e) => pending.delete(e.envelope.id));
+        return todo.length > 0 ? { result: await handle(ctx, todo) } : undefined;
+      };
+    const all =
+      <C>(events: HandlerEvent<K>[], handle: (ctx: C, events: HandlerEvent<K>[]) => Promise<R>) =>
+      async (ctx: C): Promise<{ result: R }> => ({ result: await handle(ctx, dedupe(events)) });
+    const transact = (events: HandlerEvent<K>[]): Promise<{ result: R } | undefined> => {
+      if (spec.sqlOnly === true) {
+        return inbox ? this.uow.sqlRunBatch(spec.durable, ids(events), onFresh(events, spec.handle)) : this.uow.sqlTransaction(all(events, spec.handle));
+      }
+      return inbox ? this.uow.runBatch(spec.durable, ids(events), onFresh(events, spec.handle)) : this.uow.transaction(all(events, spec.handle));
+    };
     const runBatch = async (events: HandlerEvent<K>[]): Promise<void> => {
       const done = await transact(events);
       if (done === undefined || afterCommit === undefined) return;
@@ -170,6 +178,14 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     return this.shuttingDown;
   }
 }
+
+/**
+ * An idempotent consumer's handler: on Prisma's transaction client, or — `sqlOnly`, for handlers that only run raw SQL
+ * — on node-postgres directly (`UnitOfWork.sqlTransaction`: about 1 ms less per transaction).
+ */
+type IdempotentHandler<K extends EventKey, R> =
+  | { sqlOnly?: false; handle: (ctx: UnitOfWorkContext, events: HandlerEvent<K>[]) => Promise<R> }
+  | { sqlOnly: true; handle: (ctx: UnitOfWorkContext<SqlClient>, events: HandlerEvent<K>[]) => Promise<R> };
 
 /** Drops repeats of an event within a batch (a redelivery can sit beside the original). */
 function dedupe<E extends { envelope: { id: string } }>(events: E[]): E[] {

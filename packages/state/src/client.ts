@@ -1,8 +1,10 @@
 // Prisma 7 client over node-postgres (no native engine): one pool per client, optionally bound to one schema.
 import { PrismaPg } from '@prisma/adapter-pg';
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { PrismaClient as GeneratedPrismaClient, type Prisma } from './generated/prisma/client.js';
 import { quoteSchema } from './migrate.js';
+import type { StatementNamer } from './sql-client.js';
 
 export type PrismaClient = GeneratedPrismaClient;
 /** The client handed to `prisma.$transaction(async (tx) => …)`. */
@@ -49,19 +51,31 @@ export function statementNames(opts: { after?: number; max?: number } = {}): (qu
   };
 }
 
-export function createPrismaClient(options: CreatePrismaClientOptions): PrismaClient {
+/** A service's database: one node-postgres pool, used by Prisma and by raw transactions (`pgTransaction`). */
+export interface Database {
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  /** The statement names of this pool's connections (shared by Prisma and raw SQL, so one text gets one name). */
+  statementName: StatementNamer;
+}
+
+export function createDatabase(options: CreatePrismaClientOptions): Database {
   const { databaseUrl, schema, poolSize = 10, preparedStatements = true } = options;
-  const adapter = new PrismaPg(
-    {
-      connectionString: databaseUrl,
-      max: poolSize,
-      // search_path covers $queryRaw and enum casts; the adapter's `schema` qualifies the generated queries.
-      ...(schema === undefined ? {} : { options: `-c search_path=${quoteSchema(schema)}` }),
-    },
-    {
-      ...(schema === undefined ? {} : { schema }),
-      ...(preparedStatements ? { statementNameGenerator: statementNames() } : {}),
-    },
-  );
-  return new GeneratedPrismaClient({ adapter });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    // search_path covers $queryRaw and enum casts; the adapter's `schema` qualifies the generated queries.
+    ...(schema === undefined ? {} : { options: `-c search_path=${quoteSchema(schema)}` }),
+  });
+  const statementName: StatementNamer = preparedStatements ? statementNames() : () => '';
+  const adapter = new PrismaPg(pool, {
+    ...(schema === undefined ? {} : { schema }),
+    ...(preparedStatements ? { statementNameGenerator: statementName } : {}),
+    disposeExternalPool: true, // $disconnect ends the pool
+  });
+  return { prisma: new GeneratedPrismaClient({ adapter }), pool, statementName };
+}
+
+export function createPrismaClient(options: CreatePrismaClientOptions): PrismaClient {
+  return createDatabase(options).prisma;
 }

@@ -1,5 +1,6 @@
 // @steward/state: the Prisma client factory, the offline migration runner, row types and a test helper.
-export { createPrismaClient, type CreatePrismaClientOptions, type PrismaClient, type TransactionClient } from './client.js';
+export { createDatabase, createPrismaClient, type CreatePrismaClientOptions, type Database, type PrismaClient, type TransactionClient } from './client.js';
+export { PgSqlClient, pgTransaction, type SqlClient, type StatementNamer } from './sql-client.js';
 export { applyMigrations, type ApplyMigrationsOptions, type ApplyMigrationsResult } from './migrate.js';
 export { createTestSchema, type TestSchema } from './testing.js';
 export { loadSkillOutputs, outputRefFor, storeSkillOutput } from './skill-outputs.js';

@@ -1,6 +1,6 @@
 import { makeEvent, type ErrorInfo, type JsonObject, type OutgoingEvent, type Requester, type SkillInvocationCompletedV1, type SkillInvocationFailedV1 } from '@steward/contracts';
-import type { TransactionClient } from './client.js';
 import { outboxInsert, type UnitOfWorkContext } from './outbox/unit-of-work.js';
+import type { SqlClient } from './sql-client.js';
 
 export interface DispatchSkillParams {
   invocationId: string;
@@ -30,7 +30,7 @@ const SKILL_CACHE_MS = 10_000;
 const skillCache = new Map<string, SkillRoute & { at: number }>();
 
 /** Category and timeout of each named skill (cached briefly: the catalogue changes when workers deploy). */
-export async function skillRoutes(tx: TransactionClient, names: readonly string[]): Promise<Map<string, SkillRoute>> {
+export async function skillRoutes(tx: SqlClient, names: readonly string[]): Promise<Map<string, SkillRoute>> {
   const out = new Map<string, SkillRoute>();
   const missing: string[] = [];
   for (const name of new Set(names)) {
@@ -39,7 +39,9 @@ export async function skillRoutes(tx: TransactionClient, names: readonly string[
     else missing.push(name);
   }
   if (missing.length > 0) {
-    for (const s of await tx.skill.findMany({ where: { name: { in: missing } }, select: { name: true, category: true, timeoutMs: true } })) {
+    const found = await tx.$queryRaw<{ name: string; category: string; timeoutMs: number }[]>`
+      SELECT name, category, timeout_ms AS "timeoutMs" FROM skills WHERE name = ANY(${missing}::text[])`;
+    for (const s of found) {
       skillCache.set(s.name, { category: s.category, timeoutMs: s.timeoutMs, at: Date.now() });
       out.set(s.name, s);
     }
@@ -78,7 +80,7 @@ export function skillInvokeEvent(p: DispatchSkillParams, route: SkillRoute): Out
  * The invocation id is the idempotency key skills with outside effects must honour. Returns the ones whose skill
  * is unknown (nothing is recorded or emitted for those).
  */
-export async function dispatchSkills(ctx: UnitOfWorkContext, params: readonly DispatchSkillParams[]): Promise<{ params: DispatchSkillParams; error: ErrorInfo }[]> {
+export async function dispatchSkills(ctx: UnitOfWorkContext<SqlClient>, params: readonly DispatchSkillParams[]): Promise<{ params: DispatchSkillParams; error: ErrorInfo }[]> {
   if (params.length === 0) return [];
   const routes = await skillRoutes(ctx.tx, params.map((p) => p.skill));
   const failures: { params: DispatchSkillParams; error: ErrorInfo }[] = [];
@@ -109,13 +111,13 @@ export async function dispatchSkills(ctx: UnitOfWorkContext, params: readonly Di
 export const dispatchNewSkills = dispatchSkills;
 
 /** One attempt of one invocation. */
-export async function dispatchSkill(ctx: UnitOfWorkContext, p: DispatchSkillParams): Promise<DispatchResult> {
+export async function dispatchSkill(ctx: UnitOfWorkContext<SqlClient>, p: DispatchSkillParams): Promise<DispatchResult> {
   const [failure] = await dispatchSkills(ctx, [p]);
   return failure ? { ok: false, error: failure.error } : { ok: true };
 }
 
 /** Marks open invocations cancelled and tells the workers running them to stop. */
-export async function cancelSkillInvocations(ctx: UnitOfWorkContext, items: readonly { invocationId: string; tenantId: string; taskId: string; reason: string; source: string; causationId?: string }[]): Promise<void> {
+export async function cancelSkillInvocations(ctx: UnitOfWorkContext<SqlClient>, items: readonly { invocationId: string; tenantId: string; taskId: string; reason: string; source: string; causationId?: string }[]): Promise<void> {
   if (items.length === 0) return;
   await ctx.tx.$executeRaw`
     UPDATE skill_invocations SET status = 'cancelled', completed_at = now()
@@ -130,7 +132,7 @@ export async function cancelSkillInvocations(ctx: UnitOfWorkContext, items: read
  * rule 4): a late or duplicate result of an older attempt changes nothing. Returns the accepted invocation ids.
  */
 export async function acceptSkillResults(
-  tx: TransactionClient,
+  tx: SqlClient,
   results: ((({ kind: 'completed' } & SkillInvocationCompletedV1) | ({ kind: 'failed' } & SkillInvocationFailedV1)))[],
 ): Promise<Set<string>> {
   if (results.length === 0) return new Set();
@@ -146,6 +148,6 @@ export async function acceptSkillResults(
 }
 
 /** Single-result form of acceptSkillResults. */
-export async function acceptSkillResult(tx: TransactionClient, result: Parameters<typeof acceptSkillResults>[1][number]): Promise<boolean> {
+export async function acceptSkillResult(tx: SqlClient, result: Parameters<typeof acceptSkillResults>[1][number]): Promise<boolean> {
   return (await acceptSkillResults(tx, [result])).has(result.invocationId);
 }

@@ -3,7 +3,7 @@
 // tell what changed. Every path that changes a run goes through here, so a run is only ever changed under its lock,
 // and a crash at any moment leaves either the whole change (state + events) or none of it.
 import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject, type OutputRef } from '@steward/contracts';
-import { skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
+import { skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type SqlClient, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
 import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { compiledDefinition, resolveDefinition } from '../definitions/definition-cache.js';
@@ -96,7 +96,7 @@ export class RunBatch {
   readonly now = new Date();
 
   constructor(
-    readonly ctx: UnitOfWorkContext,
+    readonly ctx: UnitOfWorkContext<SqlClient>,
     readonly config: EngineConfig,
     /** The event that caused this change (causation of everything emitted). */
     readonly causationId: string,
@@ -635,7 +635,7 @@ export function asInput(v: unknown): JsonObject {
 export const eventWaitKey = (event: string, key: string | undefined): string => `${event}|${key ?? ''}`;
 
 /** Event arrivals and event waits of one tenant and name take this lock in their transaction. */
-export async function lockEventName(ctx: UnitOfWorkContext, tenantId: string, name: string): Promise<void> {
+export async function lockEventName(ctx: UnitOfWorkContext<SqlClient>, tenantId: string, name: string): Promise<void> {
   await ctx.tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${tenantId}|${name}`}, 7))`;
 }
 
@@ -740,7 +740,7 @@ const j = (v: unknown): string | null => (v === null || v === undefined ? null :
 
 /** One statement (with the events so far, into the outbox): data-modifying CTEs each run once, whether or not the final SELECT reads them. */
 async function writeChanges(
-  ctx: UnitOfWorkContext,
+  ctx: UnitOfWorkContext<SqlClient>,
   w: {
     newRuns: RunState[];
     newSteps: StepRow[];

@@ -10,7 +10,7 @@ interface Due {
 }
 
 export async function sweepTimers(uow: UnitOfWork, config: EngineConfig, limit = 200): Promise<number> {
-  return uow.transaction(async (ctx) => {
+  return uow.sqlTransaction(async (ctx) => {
     const { tx } = ctx;
     const steps = await tx.$queryRaw<Due[]>`
       (SELECT id, run_id FROM step_runs WHERE status = 'waiting' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT ${limit})

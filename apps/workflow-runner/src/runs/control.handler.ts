@@ -1,5 +1,5 @@
 import type { Envelope, WorkflowControlV1 } from '@steward/contracts';
-import type { UnitOfWorkContext } from '@steward/state';
+import type { SqlClient, UnitOfWorkContext } from '@steward/state';
 import { RunBatch, type EngineConfig } from '../engine/run-batch.js';
 
 /**
@@ -7,7 +7,7 @@ import { RunBatch, type EngineConfig } from '../engine/run-batch.js';
  * run (its running skills are told to stop, its child runs are cancelled). A command for another tenant's run,
  * or one the run's state no longer allows, changes nothing.
  */
-export async function handleControl(ctx: UnitOfWorkContext, config: EngineConfig, events: Envelope<WorkflowControlV1>[]): Promise<void> {
+export async function handleControl(ctx: UnitOfWorkContext<SqlClient>, config: EngineConfig, events: Envelope<WorkflowControlV1>[]): Promise<void> {
   for (const event of events) {
     const d = event.data;
     const batch = new RunBatch(ctx, config, event.id);

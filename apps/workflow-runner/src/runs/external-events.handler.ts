@@ -1,6 +1,5 @@
 import type { Envelope, ExternalEventV1 } from '@steward/contracts';
-import type { UnitOfWorkContext } from '@steward/state';
-import { json } from '@steward/state';
+import type { SqlClient, UnitOfWorkContext } from '@steward/state';
 import { eventWaitKey, lockEventName, RunBatch, type EngineConfig } from '../engine/run-batch.js';
 
 /**
@@ -8,13 +7,15 @@ import { eventWaitKey, lockEventName, RunBatch, type EngineConfig } from '../eng
  * same name, and the same key when the step asked for one). Serialised with waits on the same name by an advisory
  * lock, so an event is either seen by a wait's look-back or finds the waiting step — never neither.
  */
-export async function handleExternalEvents(ctx: UnitOfWorkContext, config: EngineConfig, events: Envelope<ExternalEventV1>[]): Promise<void> {
+export async function handleExternalEvents(ctx: UnitOfWorkContext<SqlClient>, config: EngineConfig, events: Envelope<ExternalEventV1>[]): Promise<void> {
   const { tx } = ctx;
   for (const event of events) {
     const d = event.data;
     await lockEventName(ctx, d.tenantId, d.name);
-    const inserted = await tx.externalEvent.createMany({ data: [{ id: d.eventId, tenantId: d.tenantId, name: d.name, key: d.key ?? null, data: json(d.data) }], skipDuplicates: true });
-    if (inserted.count === 0) continue;
+    const inserted = await tx.$executeRaw`
+      INSERT INTO external_events (id, tenant_id, name, key, data) VALUES (${d.eventId}, ${d.tenantId}, ${d.name}, ${d.key ?? null}, ${JSON.stringify(d.data ?? null)}::jsonb)
+      ON CONFLICT (id) DO NOTHING`;
+    if (inserted === 0) continue;
     const keys = d.key === undefined ? [eventWaitKey(d.name, undefined)] : [eventWaitKey(d.name, undefined), eventWaitKey(d.name, d.key)];
     const waiting = await tx.$queryRaw<{ id: string; run_id: string }[]>`
       SELECT s.id, s.run_id FROM step_runs AS s JOIN workflow_runs AS r ON r.id = s.run_id

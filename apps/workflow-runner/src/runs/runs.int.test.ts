@@ -20,7 +20,7 @@ const meta = { source: 'test', tenantId: 't1', correlationId: 'x' };
 
 beforeAll(async () => {
   db = await createTestSchema('runner');
-  uow = new UnitOfWork(db.prisma);
+  uow = new UnitOfWork(db.prisma, undefined, db); // the runner's transactions on node-postgres, as in production
   await db.prisma.skill.createMany({ data: ['echo', 'text.uppercase'].map((name) => ({ name, category: name === 'echo' ? 'core' : 'text', description: name, kind: 'code', sideEffects: 'none', timeoutMs: 1000 })) });
 });
 afterAll(async () => {
@@ -37,7 +37,7 @@ async function start(workflow: string, input: Record<string, unknown> = {}): Pro
   const taskId = randomUUID();
   await db.prisma.task.create({ data: { id: taskId, tenantId: 't1', kind: 'workflow', workflowName: workflow, workflowVersion: 1, input: {}, status: 'running' } });
   const e = makeEvent('workflow.start.v1', { runId, taskId, tenantId: 't1', workflow, version: 1, input }, meta).envelope;
-  await uow.transaction((c) => startRuns(c, engine, [e]));
+  await uow.sqlTransaction((c) => startRuns(c, engine, [e]));
   return runId;
 }
 
@@ -58,7 +58,7 @@ function result(stepRunId: string, attempt: number, outcome: { output: unknown }
   if ('output' in outcome) return { key: 'skill.invocation.completed.v1', envelope: makeEvent('skill.invocation.completed.v1', { ...base, output: outcome.output }, meta).envelope };
   return { key: 'skill.invocation.failed.v1', envelope: makeEvent('skill.invocation.failed.v1', { ...base, error: { message: 'boom', ...outcome.error } }, meta).envelope };
 }
-const deliver = (...r: SkillResultEvent[]) => uow.transaction((c) => handleSkillResults(c, engine, r));
+const deliver = (...r: SkillResultEvent[]) => uow.sqlTransaction((c) => handleSkillResults(c, engine, r));
 
 /** Completes every scheduled skill step of a run with `output(stepPath, input)`. */
 async function completeScheduled(runId: string, output: (path: string, input: unknown) => unknown = (_p, i) => i): Promise<string[]> {
@@ -69,7 +69,7 @@ async function completeScheduled(runId: string, output: (path: string, input: un
 
 function control(runId: string, action: Parameters<typeof makeEvent<'workflow.control.v1'>>[1]['action']) {
   const e = makeEvent('workflow.control.v1', { requestId: randomUUID(), tenantId: 't1', runId, action }, meta).envelope;
-  return uow.transaction((c) => handleControl(c, engine, [e]));
+  return uow.sqlTransaction((c) => handleControl(c, engine, [e]));
 }
 
 /** Makes every timer of a run due now, then sweeps. */
@@ -217,7 +217,7 @@ describe('workflow engine (real PostgreSQL)', () => {
       ],
     });
     const publish = (name: string, key: string, data: unknown) =>
-      uow.transaction((c) => handleExternalEvents(c, engine, [makeEvent('external.event.v1', { eventId: randomUUID(), tenantId: 't1', name, key, data }, meta).envelope]));
+      uow.sqlTransaction((c) => handleExternalEvents(c, engine, [makeEvent('external.event.v1', { eventId: randomUUID(), tenantId: 't1', name, key, data }, meta).envelope]));
     await publish('build.done', 'pr-7', { ok: true }); // before the run even starts
     await publish('deploy.approved', 'pr-7', { by: 'early bird' }); // before 'late' waits, and it has no lookback
     const id = await start('t.wait', { pr: 'pr-7' });
@@ -240,7 +240,7 @@ describe('workflow engine (real PostgreSQL)', () => {
     const [requested] = of(await events(id), 'decision.requested.v1');
     expect(requested!.data).toMatchObject({ type: 'deploy', proposal: 'go', context: { risk: 'low' }, runId: id });
     const resolved = makeEvent('decision.resolved.v1', { decisionId: requested!.data['decisionId'] as string, choice: 'stop', resolvedBy: 'human', reasons: ['friday'] }, meta).envelope;
-    await uow.transaction((c) => handleDecisionsResolved(c, engine, [resolved]));
+    await uow.sqlTransaction((c) => handleDecisionsResolved(c, engine, [resolved]));
     expect((await steps(id))['act']).toMatchObject({ status: 'scheduled', input: { choice: 'stop' } });
   });
 

@@ -1,5 +1,5 @@
 import type { Envelope, SkillInvocationCompletedV1, SkillInvocationFailedV1, SkillInvocationProgressV1 } from '@steward/contracts';
-import { loadSkillOutputs, type UnitOfWorkContext } from '@steward/state';
+import { loadSkillOutputs, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { RunBatch, type EngineConfig } from '../engine/run-batch.js';
 
 export type SkillResultEvent =
@@ -13,7 +13,7 @@ export type SkillResultEvent =
  * open — checked on the step run, under its run's lock (fencing): a late or repeated result of an older attempt, or
  * one for a step that timed out or was cancelled, changes nothing. Then the runs advance.
  */
-export async function handleSkillResults(ctx: UnitOfWorkContext, config: EngineConfig, events: SkillResultEvent[]): Promise<void> {
+export async function handleSkillResults(ctx: UnitOfWorkContext<SqlClient>, config: EngineConfig, events: SkillResultEvent[]): Promise<void> {
   const mine = events.filter((e) => e.envelope.data.stepRunId);
   if (mine.length === 0) return;
   const batch = new RunBatch(ctx, config, mine[0]!.envelope.id);

@@ -1,6 +1,6 @@
 import type { Envelope, WorkflowStartV1 } from '@steward/contracts';
 import { deterministicId, makeEvent } from '@steward/contracts';
-import type { UnitOfWorkContext } from '@steward/state';
+import type { SqlClient, UnitOfWorkContext } from '@steward/state';
 import { resolveDefinition } from '../definitions/definition-cache.js';
 import { RunBatch, SOURCE, type EngineConfig } from '../engine/run-batch.js';
 
@@ -8,9 +8,10 @@ import { RunBatch, SOURCE, type EngineConfig } from '../engine/run-batch.js';
  * workflow.start → a run pinned to its definition version, a pending step run per step, the first steps started.
  * Set-wise: one transaction and a handful of statements for the whole batch. A redelivered start finds its run.
  */
-export async function startRuns(ctx: UnitOfWorkContext, config: EngineConfig, events: Envelope<WorkflowStartV1>[]): Promise<void> {
+export async function startRuns(ctx: UnitOfWorkContext<SqlClient>, config: EngineConfig, events: Envelope<WorkflowStartV1>[]): Promise<void> {
   const { tx } = ctx;
-  const existing = new Set((await tx.workflowRun.findMany({ where: { id: { in: events.map((e) => e.data.runId) } }, select: { id: true } })).map((r) => r.id));
+  const found = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM workflow_runs WHERE id = ANY(${events.map((e) => e.data.runId)}::text[])`;
+  const existing = new Set(found.map((r) => r.id));
   const batch = new RunBatch(ctx, config, events[0]!.id);
   const resolved = new Map<string, Awaited<ReturnType<typeof resolveDefinition>>>();
   for (const event of events) {

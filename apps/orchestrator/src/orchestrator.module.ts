@@ -32,6 +32,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       stream: 'events',
       accepts: ['task.submitted.v1'],
       concurrency,
+      sqlOnly: true,
       handle: metrics.track((ctx, events: HandlerEvent<'task.submitted.v1'>[]) => startTasks(ctx, events.map((e) => e.envelope))),
       afterCommit,
       inbox: false, // a redelivery finds its task no longer pending (the start is a conditional update) and does nothing
@@ -42,6 +43,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       accepts: ['skill.invocation.completed.v1', 'skill.invocation.failed.v1'],
       filter: Filters.skillResultsFor('orchestrator'),
       concurrency,
+      sqlOnly: true,
       handle: metrics.track((ctx, events: HandlerEvent<'skill.invocation.completed.v1' | 'skill.invocation.failed.v1'>[]) => finishSkillTasks(ctx, events, this.rt.config.SKILL_MAX_ATTEMPTS)),
       afterCommit,
       inbox: false, // results are fenced on the invocation's attempt and open status: a redelivery is not accepted again
@@ -51,6 +53,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       stream: 'commands',
       accepts: ['task.cancel.v1'],
       concurrency,
+      sqlOnly: true,
       handle: metrics.track((ctx, events: HandlerEvent<'task.cancel.v1'>[]) => cancelTasks(ctx, events.map((e) => e.envelope))),
       afterCommit,
     });
@@ -60,6 +63,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
       accepts: [...WORKFLOW_RESULTS],
       filter: Filters.workflowRunLifecycle,
       concurrency,
+      sqlOnly: true,
       handle: metrics.track(each(async (ctx, e: HandlerEvent<(typeof WORKFLOW_RESULTS)[number]>) => {
         switch (e.key) {
           case 'workflow.run.started.v1':
@@ -81,7 +85,7 @@ export class OrchestratorModule implements OnApplicationBootstrap, OnModuleDestr
   private async recover(): Promise<void> {
     try {
       const finished: FinishedTask[] = [];
-      const n = await this.rt.uow.transaction((ctx) => recoverStuckInvocations(tracking(ctx, finished), { stuckAfterMs: this.rt.config.STUCK_AFTER_MS, maxAttempts: this.rt.config.SKILL_MAX_ATTEMPTS }));
+      const n = await this.rt.uow.sqlTransaction((ctx) => recoverStuckInvocations(tracking(ctx, finished), { stuckAfterMs: this.rt.config.STUCK_AFTER_MS, maxAttempts: this.rt.config.SKILL_MAX_ATTEMPTS }));
       this.metrics.count(finished); // committed
       if (n > 0) this.rt.log.warn({ recovered: n }, 'recovered stuck skill invocations');
     } catch (err) {

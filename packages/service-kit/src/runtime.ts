@@ -194,7 +194,7 @@ function dedupe<E extends { envelope: { id: string } }>(events: E[]): E[] {
 }
 
 /** Adapts a per-event handler to consumeIdempotent's batch shape (events run one after another, one transaction). */
-export function each<E>(fn: (ctx: UnitOfWorkContext, event: E) => Promise<void>): (ctx: UnitOfWorkContext, events: E[]) => Promise<void> {
+export function each<E, C extends UnitOfWorkContext<SqlClient> = UnitOfWorkContext>(fn: (ctx: C, event: E) => Promise<void>): (ctx: C, events: E[]) => Promise<void> {
   return async (ctx, events) => {
     for (const e of events) await fn(ctx, e);
   };

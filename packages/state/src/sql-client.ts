@@ -2,8 +2,11 @@
 // transaction more than the same statements sent by node-postgres (it routes each through its query engine, BEGIN
 // and COMMIT included); code that only ever runs raw SQL can take this path and keep Prisma's tagged templates.
 import type pg from 'pg';
-import { prepareValue } from 'pg/lib/utils.js';
+import { createRequire } from 'node:module';
 import { Prisma } from './generated/prisma/client.js';
+
+/** node-postgres' own parameter serialiser (exported by the package as pg/lib/utils; @types/pg does not declare it). */
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as { prepareValue: (value: unknown) => string | Buffer | null };
 
 /**
  * What raw SQL needs of a database handle: Prisma's `$queryRaw` and `$executeRaw` (tagged templates or `Prisma.sql`

@@ -8,7 +8,7 @@ let db: TestSchema;
 let uow: UnitOfWork;
 beforeAll(async () => {
   db = await createTestSchema('recovery');
-  uow = new UnitOfWork(db.prisma);
+  uow = new UnitOfWork(db.prisma, undefined, db); // the raw transactions the service runs on
   await db.prisma.skill.create({ data: { name: 'echo', category: 'core', description: 'echo', kind: 'code', sideEffects: 'none', timeoutMs: 1000 } });
 });
 afterAll(async () => {
@@ -29,7 +29,7 @@ describe('recovery of stuck invocations (real PostgreSQL)', () => {
     const stuck = await task(1, 60_000);
     const young = await task(1, 100);
     const spent = await task(3, 60_000);
-    const n = await uow.transaction((ctx) => recoverStuckInvocations(ctx, { stuckAfterMs: 30_000, maxAttempts: 3 }));
+    const n = await uow.sqlTransaction((ctx) => recoverStuckInvocations(ctx, { stuckAfterMs: 30_000, maxAttempts: 3 }));
     expect(n).toBe(2);
 
     expect(await db.prisma.skillInvocation.findUniqueOrThrow({ where: { id: stuck.invocationId } })).toMatchObject({ attempt: 2, status: 'pending' });
@@ -43,6 +43,6 @@ describe('recovery of stuck invocations (real PostgreSQL)', () => {
     expect(failed.error).toMatchObject({ code: 'stuck' });
 
     // Just re-dispatched: not stuck any more.
-    expect(await uow.transaction((ctx) => recoverStuckInvocations(ctx, { stuckAfterMs: 30_000, maxAttempts: 3 }))).toBe(0);
+    expect(await uow.sqlTransaction((ctx) => recoverStuckInvocations(ctx, { stuckAfterMs: 30_000, maxAttempts: 3 }))).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { dispatchSkill, type UnitOfWorkContext } from '@steward/state';
+import { dispatchSkill, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { failTask, SOURCE } from '../tasks/task-lifecycle.js';
 
 export interface RecoveryOptions {
@@ -14,7 +14,7 @@ export interface RecoveryOptions {
  * the next attempt (fencing makes any late result of the old one harmless), or the task fails when attempts are
  * spent. Rows are claimed with SKIP LOCKED, so every orchestrator replica may run it. Returns how many it handled.
  */
-export async function recoverStuckInvocations(ctx: UnitOfWorkContext, opts: RecoveryOptions): Promise<number> {
+export async function recoverStuckInvocations(ctx: UnitOfWorkContext<SqlClient>, opts: RecoveryOptions): Promise<number> {
   const stuck = await ctx.tx.$queryRaw<{ id: string; task_id: string; tenant_id: string; skill: string; attempt: number; input: Record<string, unknown> }[]>`
     SELECT si.id, si.task_id, si.tenant_id, si.skill, si.attempt, si.input
       FROM skill_invocations AS si
@@ -34,7 +34,7 @@ export async function recoverStuckInvocations(ctx: UnitOfWorkContext, opts: Reco
     } else {
       await failTask(ctx, inv.tenant_id, inv.task_id, { code: 'stuck', message: `skill ${inv.skill} gave no result for attempt ${inv.attempt} of ${opts.maxAttempts}`, retryable: false }, causationId);
     }
-    await ctx.tx.skillInvocation.update({ where: { id: inv.id }, data: { status: 'timed_out', completedAt: new Date() } });
+    await ctx.tx.$executeRaw`UPDATE skill_invocations SET status = 'timed_out', completed_at = now() WHERE id = ${inv.id}`;
   }
   return stuck.length;
 }

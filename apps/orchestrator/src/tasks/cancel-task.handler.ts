@@ -1,5 +1,5 @@
 import { deterministicId, makeEvent, type Envelope, type OutgoingEvent, type TaskCancelV1, type WorkflowRunStartedV1 } from '@steward/contracts';
-import { cancelSkillInvocations, type UnitOfWorkContext } from '@steward/state';
+import { cancelSkillInvocations, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { cancelTask, SOURCE } from './task-lifecycle.js';
 
 const ENDED_RUN = new Set(['completed', 'failed', 'cancelled']);
@@ -17,14 +17,14 @@ const ENDED_RUN = new Set(['completed', 'failed', 'cancelled']);
  * A task already ended, another tenant's, or unknown changes nothing; so does a repeated command. A workflow task
  * whose root run has just ended is left to that run's result, which is on its way.
  */
-export async function cancelTasks(ctx: UnitOfWorkContext, events: Envelope<TaskCancelV1>[]): Promise<void> {
+export async function cancelTasks(ctx: UnitOfWorkContext<SqlClient>, events: Envelope<TaskCancelV1>[]): Promise<void> {
   for (const e of events) await cancelOne(ctx, e);
 }
 
-async function cancelOne(ctx: UnitOfWorkContext, e: Envelope<TaskCancelV1>): Promise<void> {
+async function cancelOne(ctx: UnitOfWorkContext<SqlClient>, e: Envelope<TaskCancelV1>): Promise<void> {
   const { tx } = ctx;
   const d = e.data;
-  const task = await tx.task.findFirst({ where: { id: d.taskId, tenantId: d.tenantId }, select: { kind: true, status: true } });
+  const [task] = await tx.$queryRaw<{ kind: string; status: string }[]>`SELECT kind::text AS kind, status::text AS status FROM tasks WHERE id = ${d.taskId} AND tenant_id = ${d.tenantId}`;
   if (!task || (task.status !== 'pending' && task.status !== 'running')) return;
 
   if (task.kind === 'skill') {
@@ -32,7 +32,7 @@ async function cancelOne(ctx: UnitOfWorkContext, e: Envelope<TaskCancelV1>): Pro
     await tx.$queryRaw`SELECT id FROM skill_invocations WHERE task_id = ${d.taskId} AND status IN ('pending', 'running') FOR UPDATE`;
     if (!(await cancelTask(ctx, d.tenantId, d.taskId, d.reason, e.id))) return;
     // Read again after the task's row lock: an invocation that the task's start inserted meanwhile is seen now.
-    const open = await tx.skillInvocation.findMany({ where: { taskId: d.taskId, status: { in: ['pending', 'running'] } }, select: { id: true } });
+    const open = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM skill_invocations WHERE task_id = ${d.taskId} AND status IN ('pending', 'running')`;
     await cancelSkillInvocations(ctx, open.map((i) => ({ invocationId: i.id, tenantId: d.tenantId, taskId: d.taskId, reason: d.reason, source: SOURCE, causationId: e.id })));
     return;
   }
@@ -41,7 +41,8 @@ async function cancelOne(ctx: UnitOfWorkContext, e: Envelope<TaskCancelV1>): Pro
   // is seen here, or its workflow.run.started finds the task cancelled.
   const [locked] = await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM tasks WHERE id = ${d.taskId} FOR UPDATE`;
   if (!locked || (locked.status !== 'pending' && locked.status !== 'running')) return;
-  const root = await tx.workflowRun.findFirst({ where: { taskId: d.taskId, parentRunId: null }, select: { id: true, status: true } });
+  const [root] = await tx.$queryRaw<{ id: string; status: string }[]>`
+    SELECT id, status::text AS status FROM workflow_runs WHERE task_id = ${d.taskId} AND parent_run_id IS NULL LIMIT 1`;
   if (!root) {
     await cancelTask(ctx, d.tenantId, d.taskId, d.reason, e.id);
     return;
@@ -54,7 +55,7 @@ async function cancelOne(ctx: UnitOfWorkContext, e: Envelope<TaskCancelV1>): Pro
  * workflow.run.started of a root run: if its task was cancelled before the run existed, the run is cancelled now.
  * Locks the task's row (see cancelOne), so it waits for a cancellation in progress.
  */
-export async function cancelRunOfCancelledTask(ctx: UnitOfWorkContext, e: Envelope<WorkflowRunStartedV1>): Promise<void> {
+export async function cancelRunOfCancelledTask(ctx: UnitOfWorkContext<SqlClient>, e: Envelope<WorkflowRunStartedV1>): Promise<void> {
   const d = e.data;
   if (d.parentRunId) return;
   const [task] = await ctx.tx.$queryRaw<{ status: string; reason: string | null }[]>`

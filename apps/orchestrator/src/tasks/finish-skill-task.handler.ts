@@ -1,5 +1,5 @@
 import type { Envelope, SkillInvocationCompletedV1, SkillInvocationFailedV1 } from '@steward/contracts';
-import { acceptSkillResults, dispatchSkill, loadSkillOutputs, type UnitOfWorkContext } from '@steward/state';
+import { acceptSkillResults, dispatchSkill, loadSkillOutputs, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { completeTasks, failTask, SOURCE } from './task-lifecycle.js';
 
 export type SkillResultEvent = { key: 'skill.invocation.completed.v1'; envelope: Envelope<SkillInvocationCompletedV1> } | { key: 'skill.invocation.failed.v1'; envelope: Envelope<SkillInvocationFailedV1> };
@@ -8,7 +8,7 @@ export type SkillResultEvent = { key: 'skill.invocation.completed.v1'; envelope:
  * Single-skill tasks' invocations finished: complete the tasks, retry retryable failures, or fail the tasks.
  * Only results of each invocation's current attempt count (fencing).
  */
-export async function finishSkillTasks(ctx: UnitOfWorkContext, events: SkillResultEvent[], maxAttempts: number): Promise<void> {
+export async function finishSkillTasks(ctx: UnitOfWorkContext<SqlClient>, events: SkillResultEvent[], maxAttempts: number): Promise<void> {
   const accepted = await acceptSkillResults(
     ctx.tx,
     events.map((e) => (e.key === 'skill.invocation.completed.v1' ? { kind: 'completed' as const, ...e.envelope.data } : { kind: 'failed' as const, ...e.envelope.data })),
@@ -26,8 +26,10 @@ export async function finishSkillTasks(ctx: UnitOfWorkContext, events: SkillResu
     }
     const { error } = e.envelope.data;
     if (error.retryable && d.attempt < maxAttempts) {
-      const inv = await ctx.tx.skillInvocation.findUniqueOrThrow({ where: { id: d.invocationId } });
-      const r = await dispatchSkill(ctx, { invocationId: inv.id, tenantId: inv.tenantId, taskId: inv.taskId, requester: 'orchestrator', skill: inv.skill, input: inv.input as Record<string, unknown>, attempt: d.attempt + 1, source: SOURCE, causationId: e.envelope.id });
+      const [inv] = await ctx.tx.$queryRaw<{ id: string; tenantId: string; taskId: string; skill: string; input: Record<string, unknown> }[]>`
+        SELECT id, tenant_id AS "tenantId", task_id AS "taskId", skill, input FROM skill_invocations WHERE id = ${d.invocationId}`;
+      if (!inv) throw new Error(`skill invocation ${d.invocationId} was accepted but is not there`);
+      const r = await dispatchSkill(ctx, { invocationId: inv.id, tenantId: inv.tenantId, taskId: inv.taskId, requester: 'orchestrator', skill: inv.skill, input: inv.input, attempt: d.attempt + 1, source: SOURCE, causationId: e.envelope.id });
       if (!r.ok) await failTask(ctx, e.envelope.tenantid, d.taskId, r.error, e.envelope.id);
       continue;
     }

@@ -1,5 +1,5 @@
 import type { Envelope, WorkflowRunCancelledV1, WorkflowRunCompletedV1, WorkflowRunFailedV1 } from '@steward/contracts';
-import type { UnitOfWorkContext } from '@steward/state';
+import type { SqlClient, UnitOfWorkContext } from '@steward/state';
 import { cancelTask, completeTask, failTask } from './task-lifecycle.js';
 
 export type WorkflowRunEnded =
@@ -8,7 +8,7 @@ export type WorkflowRunEnded =
   | { key: 'workflow.run.cancelled.v1'; envelope: Envelope<WorkflowRunCancelledV1> };
 
 /** The root workflow run behind a task ended: the task ends the same way (child runs belong to their parent). */
-export async function finishWorkflowTask(ctx: UnitOfWorkContext, e: WorkflowRunEnded): Promise<void> {
+export async function finishWorkflowTask(ctx: UnitOfWorkContext<SqlClient>, e: WorkflowRunEnded): Promise<void> {
   const { envelope } = e;
   if (envelope.data.parentRunId) return;
   const { tenantid, id } = envelope;

@@ -1,5 +1,5 @@
 import { makeEvent, type Envelope, type TaskSubmittedV1 } from '@steward/contracts';
-import { dispatchNewSkills, type DispatchSkillParams, type UnitOfWorkContext } from '@steward/state';
+import { dispatchNewSkills, type DispatchSkillParams, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { failTask, SOURCE } from './task-lifecycle.js';
 
@@ -7,14 +7,12 @@ import { failTask, SOURCE } from './task-lifecycle.js';
  * task.submitted → the tasks run: single skills are dispatched directly to the skill-workers, workflows are handed
  * to the workflow-runner. Set-wise: one update for all tasks, one insert for all invocations.
  */
-export async function startTasks(ctx: UnitOfWorkContext, events: Envelope<TaskSubmittedV1>[]): Promise<void> {
+export async function startTasks(ctx: UnitOfWorkContext<SqlClient>, events: Envelope<TaskSubmittedV1>[]): Promise<void> {
   const { tx, emit } = ctx;
   const now = new Date();
-  const started = await tx.task.updateManyAndReturn({
-    where: { id: { in: events.map((e) => e.data.taskId) }, status: 'pending' },
-    data: { status: 'running', startedAt: now },
-    select: { id: true },
-  });
+  const started = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE tasks SET status = 'running', started_at = ${now}, updated_at = ${now}
+     WHERE id = ANY(${events.map((e) => e.data.taskId)}::text[]) AND status = 'pending' RETURNING id`;
   const startable = new Set(started.map((t) => t.id)); // others were already started, finished or cancelled
   const dispatches: DispatchSkillParams[] = [];
   for (const event of events) {

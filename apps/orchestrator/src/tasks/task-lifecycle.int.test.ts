@@ -12,7 +12,7 @@ const ctx = { source: 'test', tenantId: 't1', correlationId: 'x' };
 
 beforeAll(async () => {
   db = await createTestSchema('orchestrator');
-  uow = new UnitOfWork(db.prisma);
+  uow = new UnitOfWork(db.prisma, undefined, db); // the raw transactions the service runs on
   await db.prisma.skill.create({ data: { name: 'echo', category: 'core', description: 'echo', kind: 'code', sideEffects: 'none', timeoutMs: 1000 } });
 });
 afterAll(async () => {
@@ -40,8 +40,8 @@ describe('orchestrator task lifecycle (real PostgreSQL)', () => {
   it('starts a batch once each, dispatches to the skill category, and fails a task whose skill is unknown', async () => {
     const a = await submitted();
     const b = await submitted('no.such');
-    await uow.run((c) => startTasks(c, [a, b, a])); // a redelivered inside the same batch
-    await uow.run((c) => startTasks(c, [a])); // and again later
+    await uow.sqlTransaction((c) => startTasks(c, [a, b, a])); // a redelivered inside the same batch
+    await uow.sqlTransaction((c) => startTasks(c, [a])); // and again later
     expect((await db.prisma.task.findUniqueOrThrow({ where: { id: a.data.taskId } })).status).toBe('running');
     expect(await outboxTypes(a.data.taskId)).toEqual(['task.started.v1', 'skill.invoke.v1']);
     const inv = await db.prisma.skillInvocation.findMany({ where: { taskId: a.data.taskId } });
@@ -54,12 +54,12 @@ describe('orchestrator task lifecycle (real PostgreSQL)', () => {
 
   it('accepts only the current attempt: a stale or repeated result changes nothing', async () => {
     const e = await submitted();
-    await uow.run((c) => startTasks(c, [e]));
+    await uow.sqlTransaction((c) => startTasks(c, [e]));
     const inv = await db.prisma.skillInvocation.findFirstOrThrow({ where: { taskId: e.data.taskId } });
-    await uow.run((c) => finishSkillTasks(c, [result(inv, 2, 'completed')], 3)); // attempt 2 was never dispatched
+    await uow.sqlTransaction((c) => finishSkillTasks(c, [result(inv, 2, 'completed')], 3)); // attempt 2 was never dispatched
     expect((await db.prisma.task.findUniqueOrThrow({ where: { id: e.data.taskId } })).status).toBe('running');
-    await uow.run((c) => finishSkillTasks(c, [result(inv, 1, 'completed'), result(inv, 1, 'completed')], 3));
-    await uow.run((c) => finishSkillTasks(c, [result(inv, 1, 'completed')], 3));
+    await uow.sqlTransaction((c) => finishSkillTasks(c, [result(inv, 1, 'completed'), result(inv, 1, 'completed')], 3));
+    await uow.sqlTransaction((c) => finishSkillTasks(c, [result(inv, 1, 'completed')], 3));
     const task = await db.prisma.task.findUniqueOrThrow({ where: { id: e.data.taskId } });
     expect(task).toMatchObject({ status: 'completed', output: { done: 1 } });
     expect((await outboxTypes(e.data.taskId)).filter((t) => t === 'task.completed.v1')).toHaveLength(1);
@@ -67,14 +67,14 @@ describe('orchestrator task lifecycle (real PostgreSQL)', () => {
 
   it('retries a retryable failure as the next attempt, then fails the task when attempts run out', async () => {
     const e = await submitted();
-    await uow.run((c) => startTasks(c, [e]));
+    await uow.sqlTransaction((c) => startTasks(c, [e]));
     const inv = await db.prisma.skillInvocation.findFirstOrThrow({ where: { taskId: e.data.taskId } });
-    await uow.run((c) => finishSkillTasks(c, [result(inv, 1, { code: 'timeout', retryable: true })], 2));
+    await uow.sqlTransaction((c) => finishSkillTasks(c, [result(inv, 1, { code: 'timeout', retryable: true })], 2));
     expect(await db.prisma.skillInvocation.findUniqueOrThrow({ where: { id: inv.id } })).toMatchObject({ attempt: 2, status: 'pending' });
     const invokes = (await db.prisma.outbox.findMany()).map((r) => JSON.parse(r.payload) as Envelope<{ invocationId?: string; attempt?: number; idempotencyKey?: string }>).filter((x) => x.type === 'steward.skill.invoke.v1' && x.data.invocationId === inv.id);
     expect(invokes.map((x) => x.data.attempt)).toEqual([1, 2]);
     expect(new Set(invokes.map((x) => x.data.idempotencyKey))).toEqual(new Set([inv.id])); // same key across retries
-    await uow.run((c) => finishSkillTasks(c, [result(inv, 2, { code: 'timeout', retryable: true })], 2));
+    await uow.sqlTransaction((c) => finishSkillTasks(c, [result(inv, 2, { code: 'timeout', retryable: true })], 2));
     const task = await db.prisma.task.findUniqueOrThrow({ where: { id: e.data.taskId } });
     expect(task.status).toBe('failed');
     expect(task.error).toMatchObject({ code: 'timeout' });

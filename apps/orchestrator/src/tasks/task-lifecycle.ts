@@ -1,5 +1,5 @@
 import { makeEvent, type ErrorInfo, type OutputRef } from '@steward/contracts';
-import { json, type UnitOfWorkContext } from '@steward/state';
+import type { SqlClient, UnitOfWorkContext } from '@steward/state';
 import { noteFinished, type TaskKind } from './task-outcomes.js';
 
 export const SOURCE = 'steward/orchestrator';
@@ -14,7 +14,7 @@ export interface Completion {
 }
 
 /** running → completed, once per task, set-wise; emits task.completed for each task that changed. */
-export async function completeTasks(ctx: UnitOfWorkContext, items: Completion[]): Promise<void> {
+export async function completeTasks(ctx: UnitOfWorkContext<SqlClient>, items: Completion[]): Promise<void> {
   if (items.length === 0) return;
   const { tx, emit } = ctx;
   const now = new Date();
@@ -35,27 +35,27 @@ export async function completeTasks(ctx: UnitOfWorkContext, items: Completion[])
 }
 
 /** running → completed for one task. */
-export async function completeTask(ctx: UnitOfWorkContext, tenantId: string, taskId: string, output: unknown, causationId: string): Promise<void> {
+export async function completeTask(ctx: UnitOfWorkContext<SqlClient>, tenantId: string, taskId: string, output: unknown, causationId: string): Promise<void> {
   await completeTasks(ctx, [{ tenantId, taskId, output, causationId }]);
 }
 
 /** pending|running → failed, once; emits task.failed. */
-export async function failTask(ctx: UnitOfWorkContext, tenantId: string, taskId: string, error: ErrorInfo, causationId: string): Promise<void> {
+export async function failTask(ctx: UnitOfWorkContext<SqlClient>, tenantId: string, taskId: string, error: ErrorInfo, causationId: string): Promise<void> {
   const now = new Date();
-  const [row] = await ctx.tx.task.updateManyAndReturn({ where: { id: taskId, status: { in: ['pending', 'running'] } }, data: { status: 'failed', error: json(error), completedAt: now }, select: { kind: true } });
+  const [row] = await ctx.tx.$queryRaw<{ kind: TaskKind }[]>`
+    UPDATE tasks SET status = 'failed', error = ${JSON.stringify(error)}::jsonb, completed_at = ${now}, updated_at = ${now}
+     WHERE id = ${taskId} AND status IN ('pending', 'running') RETURNING kind::text AS kind`;
   if (row === undefined) return;
   noteFinished(ctx, row.kind, 'failed');
   ctx.emit(makeEvent('task.failed.v1', { taskId, error, failedAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));
 }
 
 /** pending|running → cancelled, once; emits task.cancelled. True if this call cancelled it. */
-export async function cancelTask(ctx: UnitOfWorkContext, tenantId: string, taskId: string, reason: string, causationId: string): Promise<boolean> {
+export async function cancelTask(ctx: UnitOfWorkContext<SqlClient>, tenantId: string, taskId: string, reason: string, causationId: string): Promise<boolean> {
   const now = new Date();
-  const [row] = await ctx.tx.task.updateManyAndReturn({
-    where: { id: taskId, status: { in: ['pending', 'running'] } },
-    data: { status: 'cancelled', error: json({ code: 'cancelled', message: reason, retryable: false }), completedAt: now },
-    select: { kind: true },
-  });
+  const [row] = await ctx.tx.$queryRaw<{ kind: TaskKind }[]>`
+    UPDATE tasks SET status = 'cancelled', error = ${JSON.stringify({ code: 'cancelled', message: reason, retryable: false })}::jsonb, completed_at = ${now}, updated_at = ${now}
+     WHERE id = ${taskId} AND status IN ('pending', 'running') RETURNING kind::text AS kind`;
   if (row === undefined) return false;
   noteFinished(ctx, row.kind, 'cancelled');
   ctx.emit(makeEvent('task.cancelled.v1', { taskId, reason, cancelledAt: now.toISOString() }, { source: SOURCE, tenantId, correlationId: taskId, subject: taskId, causationId }));

@@ -2,7 +2,7 @@
 // transaction commits; redelivered results, repeated cancels and rolled-back work count nothing.
 import { makeEvent, type Envelope, type TaskCancelV1, type TaskSubmittedV1 } from '@steward/contracts';
 import { Registry } from '@steward/service-kit';
-import { UnitOfWork, createTestSchema, type TestSchema, type UnitOfWorkContext } from '@steward/state';
+import { UnitOfWork, createTestSchema, type SqlClient, type TestSchema, type UnitOfWorkContext } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cancelTasks } from './cancel-task.handler.js';
@@ -20,7 +20,7 @@ const meta = (taskId: string) => ({ source: 'test', tenantId: 't1', correlationI
 
 beforeAll(async () => {
   db = await createTestSchema('orchestrator_outcomes');
-  uow = new UnitOfWork(db.prisma);
+  uow = new UnitOfWork(db.prisma, undefined, db); // the raw transactions the service runs on
   await db.prisma.skill.create({ data: { name: 'echo', category: 'core', description: 'echo', kind: 'code', sideEffects: 'none', timeoutMs: 1000 } });
 });
 afterAll(async () => {
@@ -32,8 +32,8 @@ beforeEach(() => {
 });
 
 /** As the orchestrator's consumers run a handler: tracked in one transaction, counted after the commit. */
-async function handle(fn: (ctx: UnitOfWorkContext) => Promise<unknown>): Promise<void> {
-  const finished = await uow.transaction((ctx) => metrics.track(fn)(ctx));
+async function handle(fn: (ctx: UnitOfWorkContext<SqlClient>) => Promise<unknown>): Promise<void> {
+  const finished = await uow.sqlTransaction((ctx) => metrics.track(fn)(ctx));
   metrics.count(finished);
 }
 

@@ -1,7 +1,7 @@
 // steward_tasks_finished_total: tasks by final status, counted once per task, after the transaction that moved the
 // task's row to that status has committed.
 import { Counter, type Registry } from '@steward/service-kit';
-import type { UnitOfWorkContext } from '@steward/state';
+import type { SqlClient, UnitOfWorkContext } from '@steward/state';
 
 export type TaskKind = 'skill' | 'workflow';
 export type FinalStatus = 'completed' | 'failed' | 'cancelled';
@@ -11,18 +11,18 @@ export interface FinishedTask {
 }
 
 const FINISHED = Symbol('steward.finishedTasks');
-type Tracking = UnitOfWorkContext & { [FINISHED]?: FinishedTask[] };
+type Tracking = UnitOfWorkContext<SqlClient> & { [FINISHED]?: FinishedTask[] };
 
 /**
  * Notes a task whose row this transaction's UPDATE moved to a final status (called by the lifecycle functions, only
  * when the update changed the row). Nothing happens in a context that does not track (tests, other callers).
  */
-export function noteFinished(ctx: UnitOfWorkContext, kind: TaskKind, status: FinalStatus): void {
+export function noteFinished(ctx: UnitOfWorkContext<SqlClient>, kind: TaskKind, status: FinalStatus): void {
   (ctx as Tracking)[FINISHED]?.push({ kind, status });
 }
 
 /** A context for one transaction that notes the tasks it finishes in `into`. */
-export function tracking(ctx: UnitOfWorkContext, into: FinishedTask[]): UnitOfWorkContext {
+export function tracking(ctx: UnitOfWorkContext<SqlClient>, into: FinishedTask[]): UnitOfWorkContext<SqlClient> {
   const t: Tracking = { ...ctx, [FINISHED]: into };
   return t;
 }
@@ -45,7 +45,7 @@ export class TaskMetrics {
    * Wraps a consumer's handler so that its transaction notes the tasks it finishes, and returns them: give the
    * result to `count` once the transaction has committed (consumeIdempotent's afterCommit).
    */
-  track<A extends unknown[]>(fn: (ctx: UnitOfWorkContext, ...args: A) => Promise<unknown>): (ctx: UnitOfWorkContext, ...args: A) => Promise<FinishedTask[]> {
+  track<A extends unknown[]>(fn: (ctx: UnitOfWorkContext<SqlClient>, ...args: A) => Promise<unknown>): (ctx: UnitOfWorkContext<SqlClient>, ...args: A) => Promise<FinishedTask[]> {
     return async (ctx, ...args) => {
       const finished: FinishedTask[] = [];
       await fn(tracking(ctx, finished), ...args);

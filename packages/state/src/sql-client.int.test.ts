@@ -85,6 +85,36 @@ describe('pgTransaction', () => {
   });
 });
 
+describe('deferred statements', () => {
+  it('go with the COMMIT, in order with the rest, and a failing one rolls the whole transaction back', async () => {
+    const uow = new UnitOfWork(db.prisma, undefined, db);
+    const seen = await uow.sqlTransaction(async (ctx) => {
+      await ctx.tx.$executeRaw`INSERT INTO notes (id, tag) VALUES (${30}, ${'first'})`;
+      await ctx.executeDeferred(Prisma.sql`UPDATE notes SET tag = ${'deferred'} WHERE id = ${30}`);
+      // A later statement sees the deferred one's effect: it was sent first.
+      const [row] = await ctx.tx.$queryRaw<{ tag: string }[]>`SELECT tag FROM notes WHERE id = ${30}`;
+      await ctx.executeDeferred(Prisma.sql`INSERT INTO notes (id, tag) VALUES (${31}, ${"it's last"})`);
+      return row!.tag;
+    });
+    expect(seen).toBe('deferred');
+    expect(await db.prisma.$queryRaw<{ id: number; tag: string }[]>`SELECT id, tag FROM notes WHERE id IN (30, 31) ORDER BY id`).toEqual([
+      { id: 30, tag: 'deferred' },
+      { id: 31, tag: "it's last" },
+    ]);
+    await expect(
+      uow.sqlTransaction(async (ctx) => {
+        await ctx.tx.$executeRaw`INSERT INTO notes (id, tag) VALUES (${32}, ${'kept?'})`;
+        await ctx.executeDeferred(Prisma.sql`INSERT INTO notes (id) VALUES (${30})`); // duplicate key, fails with the COMMIT
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM notes WHERE id = 32`).toEqual([{ n: 0 }]);
+    // A deferred statement alone commits by itself.
+    await uow.sqlTransaction(async (ctx) => ctx.executeDeferred(Prisma.sql`INSERT INTO notes (id, tag) VALUES (${33}, ${'alone'})`));
+    expect(await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM notes WHERE id = 33`).toEqual([{ n: 1 }]);
+    await db.prisma.$executeRaw`DELETE FROM notes WHERE id >= 30`;
+  });
+});
+
 describe('UnitOfWork.sqlTransaction', () => {
   it('writes the outbox rows of what it emits in the same raw transaction, and none when it rolls back', async () => {
     const uow = new UnitOfWork(db.prisma, undefined, db);

@@ -30,6 +30,8 @@ export type StatementNamer = (query: { sql: string }) => string;
 export class PgSqlClient implements SqlClient {
   /** Whether BEGIN has been sent (with `begin`, on the first statement). */
   begun: boolean;
+  /** A statement held back by `defer`, sent before the next one or with the COMMIT. */
+  private pending: Prisma.Sql | undefined;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -47,7 +49,37 @@ export class PgSqlClient implements SqlClient {
     return (await this.send(query, values)).rowCount ?? 0;
   }
 
+  /**
+   * Holds back a statement whose result nobody reads until the next statement or the COMMIT, whichever comes first,
+   * so that as a transaction's last it travels with the COMMIT (`commit`): one round trip for both. Order is kept: a
+   * later statement sends it first. Its failure surfaces there, and the transaction rolls back as for any failure.
+   */
+  async defer(sql: Prisma.Sql): Promise<void> {
+    await this.sendPending();
+    this.pending = sql;
+  }
+
+  /** COMMIT, with a deferred statement before it in the same round trip (`<statement>; COMMIT`, simple protocol). */
+  async commit(): Promise<void> {
+    const last = this.pending;
+    this.pending = undefined;
+    if (last === undefined) {
+      if (this.begun) await this.client.query('COMMIT');
+      return;
+    }
+    // A failing statement aborts the transaction and PostgreSQL skips the COMMIT after it. Alone, it commits by itself.
+    await this.client.query(this.begun ? `${this.inline(last)}; COMMIT` : this.inline(last));
+    this.begun = true;
+  }
+
+  private async sendPending(): Promise<void> {
+    const held = this.pending;
+    this.pending = undefined;
+    if (held !== undefined) await this.send(held, []);
+  }
+
   private async send(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Promise<pg.QueryResult> {
+    await this.sendPending();
     const sql = query instanceof Prisma.Sql ? query : new Prisma.Sql(query, values);
     if (!this.begun) {
       this.begun = true;
@@ -81,7 +113,7 @@ export async function pgTransaction<T>(pool: pg.Pool, name: StatementNamer, fn: 
   let broken: Error | undefined;
   try {
     const value = await fn(tx);
-    if (tx.begun) await client.query('COMMIT');
+    await tx.commit();
     return value;
   } catch (err) {
     if (tx.begun) {

@@ -3,7 +3,7 @@
 // tell what changed. Every path that changes a run goes through here, so a run is only ever changed under its lock,
 // and a crash at any moment leaves either the whole change (state + events) or none of it.
 import { deterministicId, makeEvent, type ErrorInfo, type EventData, type EventKey, type JsonObject, type OutputRef } from '@steward/contracts';
-import { skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type SqlClient, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
+import { Prisma, skillInvokeEvent, skillRoutes, type DispatchSkillParams, type OutboxMessage, type SkillRoute, type SqlClient, type StepRunStatus, type UnitOfWorkContext, type WorkflowRunStatus } from '@steward/state';
 import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { compiledDefinition, resolveDefinition } from '../definitions/definition-cache.js';
@@ -766,7 +766,8 @@ async function writeChanges(
   const ns = <T>(f: (r: StepRow) => T): T[] => w.newSteps.map(f);
   // New runs and steps are inserted by the same statement as the rows that refer to them (a child run's parent step,
   // a first step's skill invocation): foreign keys are checked at the end of the statement, when all are there.
-  await ctx.tx.$executeRaw`
+  // Usually the transaction's last statement: deferred, it goes with the COMMIT, one round trip for both.
+  await ctx.executeDeferred(Prisma.sql`
     WITH new_runs AS (
       INSERT INTO workflow_runs (id, task_id, tenant_id, definition_id, workflow_name, workflow_version, status, input, output, error, parent_run_id, parent_step_run_id,
                                  deadline_at, started_at, completed_at, updated_at)
@@ -828,5 +829,5 @@ async function writeChanges(
       SELECT * FROM unnest(${o((m) => m.eventId)}::text[], ${o((m) => m.subject)}::text[], ${o((m) => m.payload)}::text[], ${o((m) => (m.headers ? JSON.stringify(m.headers) : null))}::jsonb[])
       RETURNING 1
     )
-    SELECT 1`;
+    SELECT 1`);
 }

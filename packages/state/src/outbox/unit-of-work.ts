@@ -2,7 +2,7 @@ import type { OutgoingEvent } from '@steward/contracts';
 import type pg from 'pg';
 import type { PrismaClient, TransactionClient } from '../client.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { pgTransaction, type SqlClient, type StatementNamer } from '../sql-client.js';
+import { PgSqlClient, pgTransaction, type SqlClient, type StatementNamer } from '../sql-client.js';
 import type { OutboxMessage, OutboxRelay } from './relay.js';
 
 /** A transaction's handle (`tx`: Prisma's transaction client, or only raw SQL for `sqlTransaction`) and its outbox. */
@@ -15,6 +15,12 @@ export interface UnitOfWorkContext<Tx extends SqlClient = TransactionClient> {
    * trip); they are published after commit like the rest. Whatever is emitted later is written as usual.
    */
   takeOutbox: () => OutboxMessage[];
+  /**
+   * Runs a statement whose result the handler does not read (its final write): on node-postgres it is held back until
+   * the next statement or the COMMIT and sent with it, which saves a round trip when it is the last; with Prisma it
+   * runs at once. Either way it runs in order with the rest.
+   */
+  executeDeferred: (statement: Prisma.Sql) => Promise<void>;
 }
 
 export interface InboxKey {
@@ -84,9 +90,13 @@ export class UnitOfWork {
         taken.push(...rows);
         return rows;
       };
-      const value = await fn({ tx, emit: (e) => events.push(e), takeOutbox });
+      const executeDeferred = async (statement: Prisma.Sql): Promise<void> => {
+        if (tx instanceof PgSqlClient) await tx.defer(statement);
+        else await tx.$executeRaw(statement);
+      };
+      const value = await fn({ tx, emit: (e) => events.push(e), takeOutbox, executeDeferred });
       const rows = events.map(outboxRow);
-      if (rows.length > 0) await tx.$executeRaw(outboxInsert(rows));
+      if (rows.length > 0) await executeDeferred(outboxInsert(rows));
       committed = [...taken, ...rows];
       return value;
     });

@@ -1,10 +1,12 @@
+import pg from 'pg';
 import { Prisma } from './generated/prisma/client.js';
 
 /**
- * True for a unique-constraint violation, e.g. a reused idempotency key: Prisma's P2002 from a model query, or the
- * database's 23505 from a raw one (P2010).
+ * True for a unique-constraint violation, e.g. a reused idempotency key: Prisma's P2002 from a model query, the
+ * database's 23505 from a raw one through Prisma (P2010), or 23505 itself from node-postgres (`SqlClient` paths).
  */
 export function isUniqueViolation(err: unknown): boolean {
+  if (err instanceof pg.DatabaseError) return err.code === '23505';
   if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return false;
   return err.code === 'P2002' || (err.code === 'P2010' && /\b23505\b|UniqueConstraintViolation/.test(JSON.stringify(err.meta ?? {}) + err.message));
 }

@@ -112,12 +112,23 @@ export class UnitOfWork {
    * with `awaitPublish: false` it resolves once committed and publishes meanwhile (the outbox row is the guarantee:
    * a publish that fails or is cut short by a crash is made by the sweep).
    */
-  async statement<T>(events: readonly OutgoingEvent[], write: (db: PrismaClient, outbox: Prisma.Sql) => Promise<T>, opts: { awaitPublish?: boolean } = {}): Promise<T> {
+  async statement<T>(events: readonly OutgoingEvent[], write: (db: SqlClient, outbox: Prisma.Sql) => PromiseLike<T>, opts: { awaitPublish?: boolean } = {}): Promise<T> {
     const rows = events.map(outboxRow);
-    const value = await write(this.prisma, outboxInsert(rows));
+    const value = await this.autocommit(async (db) => write(db, outboxInsert(rows)));
     const published = this.relay?.publishCommitted(rows);
     if (opts.awaitPublish !== false) await published;
     return value;
+  }
+
+  /** Statements outside any transaction (each commits by itself), on node-postgres directly when there is a pool. */
+  private async autocommit<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
+    if (this.raw === undefined) return fn(this.prisma);
+    const client = await this.raw.pool.connect();
+    try {
+      return await fn(new PgSqlClient(client, this.raw.statementName));
+    } finally {
+      client.release();
+    }
   }
 }
 

@@ -766,9 +766,10 @@ async function writeChanges(
   const ns = <T>(f: (r: StepRow) => T): T[] => w.newSteps.map(f);
   // New runs and steps are inserted by the same statement as the rows that refer to them (a child run's parent step,
   // a first step's skill invocation): foreign keys are checked at the end of the statement, when all are there.
-  // Usually the transaction's last statement: deferred, it goes with the COMMIT, one round trip for both.
-  await ctx.executeDeferred(Prisma.sql`
-    WITH new_runs AS (
+  // Only the parts with rows: a smaller statement to parse and plan (it usually goes with the COMMIT, unprepared).
+  const parts: Prisma.Sql[] = [];
+  if (w.newRuns.length > 0) {
+    parts.push(Prisma.sql`new_runs AS (
       INSERT INTO workflow_runs (id, task_id, tenant_id, definition_id, workflow_name, workflow_version, status, input, output, error, parent_run_id, parent_step_run_id,
                                  deadline_at, started_at, completed_at, updated_at)
       SELECT v.id, v.task_id, v.tenant_id, v.definition_id, v.workflow_name, v.workflow_version, v.status::workflow_run_status, v.input::jsonb, v.output::jsonb, v.error::jsonb,
@@ -779,7 +780,10 @@ async function writeChanges(
                     ${nr((x) => x.row.deadlineAt)}::timestamptz[], ${nr((x) => x.row.startedAt)}::timestamptz[], ${nr((x) => x.row.completedAt)}::timestamptz[])
              AS v(id, task_id, tenant_id, definition_id, workflow_name, workflow_version, status, input, output, error, parent_run_id, parent_step_run_id, deadline_at, started_at, completed_at)
       RETURNING 1
-    ), new_steps AS (
+    )`);
+  }
+  if (w.newSteps.length > 0) {
+    parts.push(Prisma.sql`new_steps AS (
       INSERT INTO step_runs (id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at,
                              lease_owner, lease_expires_at, wait_for, wait_key, parent_path, updated_at)
       SELECT v.id, v.run_id, v.step_path, v.status::step_run_status, v.attempt, v.input::jsonb, v.output::jsonb, v.error::jsonb, v.scheduled_at, v.started_at, v.completed_at,
@@ -792,7 +796,10 @@ async function writeChanges(
              AS v(id, run_id, step_path, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_owner, lease_expires_at,
                   wait_for, wait_key, parent_path)
       RETURNING 1
-    ), steps AS (
+    )`);
+  }
+  if (w.steps.length > 0) {
+    parts.push(Prisma.sql`steps AS (
       UPDATE step_runs AS s SET status = v.status::step_run_status, attempt = v.attempt, input = v.input::jsonb, output = v.output::jsonb, error = v.error::jsonb,
              scheduled_at = v.scheduled_at, started_at = v.started_at, completed_at = v.completed_at, next_attempt_at = v.next_attempt_at,
              deadline_at = v.deadline_at, lease_owner = v.lease_owner, lease_expires_at = v.lease_expires_at, wait_for = v.wait_for, wait_key = v.wait_key, updated_at = ${w.now}
@@ -802,12 +809,18 @@ async function writeChanges(
                     ${c((x) => x.waitFor)}::text[], ${c((x) => x.waitKey)}::text[])
              AS v(id, status, attempt, input, output, error, scheduled_at, started_at, completed_at, next_attempt_at, deadline_at, lease_owner, lease_expires_at, wait_for, wait_key)
        WHERE s.id = v.id RETURNING 1
-    ), runs AS (
+    )`);
+  }
+  if (w.runs.length > 0) {
+    parts.push(Prisma.sql`runs AS (
       UPDATE workflow_runs AS r SET status = v.status::workflow_run_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = v.completed_at, updated_at = ${w.now}
         FROM unnest(${r((x) => x.id)}::text[], ${r((x) => x.status)}::text[], ${r((x) => j(x.output))}::text[], ${r((x) => j(x.error))}::text[], ${r((x) => x.completedAt)}::timestamptz[])
              AS v(id, status, output, error, completed_at)
        WHERE r.id = v.id RETURNING 1
-    ), dispatched AS (
+    )`);
+  }
+  if (w.dispatches.length > 0) {
+    parts.push(Prisma.sql`dispatched AS (
       INSERT INTO skill_invocations (id, tenant_id, task_id, step_run_id, skill, category, requester, status, attempt, input, dispatched_at)
       SELECT v.id, v.tenant_id, v.task_id, v.id, v.skill, v.category, 'workflow-runner', 'pending', v.attempt, v.input::jsonb, ${w.now}
         FROM unnest(${d((x) => x.p.invocationId)}::text[], ${d((x) => x.p.tenantId)}::text[], ${d((x) => x.p.taskId)}::text[], ${d((x) => x.p.skill)}::text[],
@@ -816,18 +829,29 @@ async function writeChanges(
       ON CONFLICT (id) DO UPDATE SET status = 'pending', attempt = EXCLUDED.attempt, input = EXCLUDED.input, started_at = NULL, completed_at = NULL,
                                      output = NULL, error = NULL, dispatched_at = EXCLUDED.dispatched_at
       RETURNING 1
-    ), results AS (
+    )`);
+  }
+  if (results.length > 0) {
+    parts.push(Prisma.sql`results AS (
       UPDATE skill_invocations AS si SET status = v.status::skill_invocation_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = ${w.now}
         FROM unnest(${results.map((x) => x.invocationId)}::text[], ${results.map((x) => x.attempt)}::int[], ${results.map((x) => x.status)}::text[],
                     ${results.map((x) => j(x.output))}::text[], ${results.map((x) => j(x.error))}::text[]) AS v(id, attempt, status, output, error)
        WHERE si.id = v.id AND si.attempt = v.attempt AND si.status IN ('pending', 'running') RETURNING 1
-    ), cancelled AS (
+    )`);
+  }
+  if (cancelled.size > 0) {
+    parts.push(Prisma.sql`cancelled AS (
       UPDATE skill_invocations SET status = 'cancelled', completed_at = ${w.now}
        WHERE id = ANY(${[...cancelled]}::text[]) AND status IN ('pending', 'running') RETURNING 1
-    ), outbox AS (
+    )`);
+  }
+  if (w.outbox.length > 0) {
+    parts.push(Prisma.sql`outbox AS (
       INSERT INTO outbox (event_id, subject, payload, headers)
       SELECT * FROM unnest(${o((m) => m.eventId)}::text[], ${o((m) => m.subject)}::text[], ${o((m) => m.payload)}::text[], ${o((m) => (m.headers ? JSON.stringify(m.headers) : null))}::jsonb[])
       RETURNING 1
-    )
-    SELECT 1`);
+    )`);
+  }
+  // Usually the transaction's last statement: deferred, it goes with the COMMIT, one round trip for both.
+  await ctx.executeDeferred(Prisma.sql`WITH ${Prisma.join(parts, ', ')} SELECT 1`);
 }

@@ -30,7 +30,7 @@ export interface CreatePrismaClientOptions {
  * ever named — each connection keeps what it prepared for its life — so SQL whose text varies (IN lists of varying
  * length) cannot fill the server's memory: what is not named runs unnamed, as before. An empty name is unnamed.
  */
-export function statementNames(opts: { after?: number; max?: number } = {}): (query: { sql: string }) => string {
+export function statementNames(opts: { after?: number; max?: number } = {}): StatementNamer {
   const { after = 2, max = 256 } = opts;
   const named = new Map<string, string>();
   const seen = new Map<string, number>();
@@ -67,7 +67,7 @@ export function createDatabase(options: CreatePrismaClientOptions): Database {
     // search_path covers $queryRaw and enum casts; the adapter's `schema` qualifies the generated queries.
     ...(schema === undefined ? {} : { options: `-c search_path=${quoteSchema(schema)}` }),
   });
-  const statementName: StatementNamer = preparedStatements ? statementNames() : () => '';
+  const statementName = preparedStatements ? statementNames() : () => '';
   const adapter = new PrismaPg(pool, {
     ...(schema === undefined ? {} : { schema }),
     ...(preparedStatements ? { statementNameGenerator: statementName } : {}),

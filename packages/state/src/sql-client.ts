@@ -29,7 +29,7 @@ export type StatementNamer = (query: { sql: string }) => string;
  */
 export class PgSqlClient implements SqlClient {
   /** Whether BEGIN has been sent (with `begin`, on the first statement). */
-  begun: boolean;
+  private sentBegin: boolean;
   /** A statement held back by `defer`, sent before the next one or with the COMMIT. */
   private pending: Prisma.Sql | undefined;
 
@@ -38,7 +38,7 @@ export class PgSqlClient implements SqlClient {
     private readonly name: StatementNamer,
     opts: { begin?: boolean } = {},
   ) {
-    this.begun = opts.begin !== true;
+    this.sentBegin = opts.begin !== true;
   }
 
   async $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<T> {
@@ -64,12 +64,12 @@ export class PgSqlClient implements SqlClient {
     const last = this.pending;
     this.pending = undefined;
     if (last === undefined) {
-      if (this.begun) await this.client.query('COMMIT');
+      if (this.sentBegin) await this.client.query('COMMIT');
       return;
     }
     // A failing statement aborts the transaction and PostgreSQL skips the COMMIT after it. Alone, it commits by itself.
-    await this.client.query(this.begun ? `${this.inline(last)}; COMMIT` : this.inline(last));
-    this.begun = true;
+    await this.client.query(this.sentBegin ? `${this.inline(last)}; COMMIT` : this.inline(last));
+    this.sentBegin = true;
   }
 
   private async sendPending(): Promise<void> {
@@ -81,14 +81,19 @@ export class PgSqlClient implements SqlClient {
   private async send(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Promise<pg.QueryResult> {
     await this.sendPending();
     const sql = query instanceof Prisma.Sql ? query : new Prisma.Sql(query, values);
-    if (!this.begun) {
-      this.begun = true;
+    if (!this.sentBegin) {
+      this.sentBegin = true;
       const results = (await this.client.query(`BEGIN; ${this.inline(sql)}`)) as unknown as pg.QueryResult[];
       return results[1]!;
     }
     const text = sql.text;
     const name = this.name({ sql: text });
     return this.client.query({ text, values: sql.values, ...(name === '' ? {} : { name }) });
+  }
+
+  /** Whether a transaction may be open on the connection (BEGIN sent): what a failure must roll back. */
+  get begun(): boolean {
+    return this.sentBegin;
   }
 
   /** The statement with its values as literals, quoted as node-postgres would send them as text parameters. */

@@ -757,7 +757,6 @@ async function writeChanges(
   const dispatched = new Set(w.dispatches.map((d) => d.p.invocationId));
   const cancelled = new Set(w.cancels.map((c) => c.invocationId).filter((id) => !dispatched.has(id)));
   const results = w.results.filter((r) => !dispatched.has(r.invocationId) && !cancelled.has(r.invocationId));
-  if (w.newRuns.length + w.newSteps.length + w.steps.length + w.runs.length + w.dispatches.length + results.length + cancelled.size + w.outbox.length === 0) return;
   const o = <T>(f: (m: OutboxMessage) => T): T[] => w.outbox.map(f);
   const c = <T>(f: (r: StepRow) => T): T[] => w.steps.map(f);
   const r = <T>(f: (r: RunRow) => T): T[] => w.runs.map(f);
@@ -852,6 +851,7 @@ async function writeChanges(
       RETURNING 1
     )`);
   }
+  if (parts.length === 0) return;
   // Usually the transaction's last statement: deferred, it goes with the COMMIT, one round trip for both.
   await ctx.executeDeferred(Prisma.sql`WITH ${Prisma.join(parts, ', ')} SELECT 1`);
 }

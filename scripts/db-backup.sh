@@ -56,8 +56,11 @@ trap 'rm -f "$tmp"' EXIT
 # One snapshot for everything: a transaction held open by a coprocess exports it; the row counts and pg_dump
 # (--snapshot) both read the database as of that instant, so the manifest describes exactly what the dump holds.
 coproc SNAP { psql -X -q -At -w -v ON_ERROR_STOP=1 "$url" 2>&1; }
-echo "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT pg_export_snapshot();" >&"${SNAP[1]}"
-read -r -t 30 snapshot <&"${SNAP[0]}" || die 'could not export a snapshot'
+# Bash unsets SNAP_PID (and SNAP) once it reaps the coprocess, which can happen before the wait below: keep our copy.
+snap_pid=$SNAP_PID
+snap_in=${SNAP[1]} snap_out=${SNAP[0]}
+echo "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT pg_export_snapshot();" >&"$snap_in"
+read -r -t 30 snapshot <&"$snap_out" || die 'could not export a snapshot'
 [[ $snapshot =~ ^[0-9A-F-]+$ ]] || die "could not export a snapshot: $snapshot"
 
 if [ -n "$schema" ]; then
@@ -99,9 +102,9 @@ args=(--format=custom --snapshot="$snapshot" --file="$tmp" --no-password)
 [ -z "$schema" ] || args+=(--schema="$schema")
 err=$(pg_dump "${args[@]}" "$url" 2>&1) || die "pg_dump failed: $err"
 
-echo 'COMMIT;' >&"${SNAP[1]}"
-exec {SNAP[1]}>&-
-wait "$SNAP_PID" || true
+echo 'COMMIT;' >&"$snap_in"
+exec {snap_in}>&-
+wait "$snap_pid" 2>/dev/null || true
 
 mv "$tmp" "$out"
 trap - EXIT

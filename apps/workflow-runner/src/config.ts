@@ -16,6 +16,11 @@ export const WorkflowRunnerConfig = BaseConfig.extend(withHttpPort(8082).shape).
   STEP_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** A batch the runner took but did not acknowledge (it crashed) is redelivered after this. */
   CONSUMER_ACK_WAIT_MS: z.coerce.number().int().min(500).default(30_000),
+  /**
+   * Runs kept as this runner last committed them, so a step's result is handled without reading its run again (one
+   * round trip less per step; a stale copy is caught by a version check and the work redone). 0 turns it off.
+   */
+  RUN_CACHE_RUNS: z.coerce.number().int().min(0).default(10_000),
   /** Most events handled in one transaction. */
   CONSUMER_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(64),
 });

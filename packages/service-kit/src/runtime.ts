@@ -1,6 +1,6 @@
 import { Bus, startConsumer, type ConsumerSpec, type HandlerEvent, type RunningConsumer } from '@steward/bus';
 import type { EventKey } from '@steward/contracts';
-import { OutboxRelay, UnitOfWork, createDatabase, type PrismaClient, type SqlClient, type UnitOfWorkContext } from '@steward/state';
+import { OutboxRelay, UnitOfWork, createDatabase, isRetryableConflict, type PrismaClient, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { Redis } from 'ioredis';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { redactConfig, type BaseConfig } from './config.js';
@@ -85,7 +85,8 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
   /**
    * A consumer whose handler runs exactly once per event: the events' effects, their inbox records and the events
    * they emit commit together. `handle` receives the messages already waiting (up to maxBatch, de-duplicated) and
-   * should act on them set-wise; wrap a per-event function in `each`. A failed batch is retried one by one.
+   * should act on them set-wise; wrap a per-event function in `each`. A transaction that loses to a concurrent one
+   * (40001, 40P01) runs again at once; a batch that fails otherwise is retried one by one.
    */
   async consumeIdempotent<K extends EventKey, R = void>(
     spec: Omit<ConsumerSpec<K>, 'handle' | 'handleBatch'> &
@@ -122,7 +123,7 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
       return inbox ? this.uow.runBatch(spec.durable, ids(events), onFresh(events, spec.handle)) : this.uow.transaction(all(events, spec.handle));
     };
     const runBatch = async (events: HandlerEvent<K>[]): Promise<void> => {
-      const done = await transact(events);
+      const done = await retryConflicts(() => transact(events));
       if (done === undefined || afterCommit === undefined) return;
       try {
         afterCommit(done.result);
@@ -188,6 +189,20 @@ type IdempotentHandler<K extends EventKey, R> =
   | { sqlOnly: true; handle: (ctx: UnitOfWorkContext<SqlClient>, events: HandlerEvent<K>[]) => Promise<R> };
 
 /** Drops repeats of an event within a batch (a redelivery can sit beside the original). */
+/**
+ * A transaction that lost to a concurrent one (serialization failure, deadlock) runs again at once, up to three times
+ * in all: it changed nothing, and waiting out a redelivery would only add latency.
+ */
+async function retryConflicts<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 3 || !isRetryableConflict(err)) throw err;
+    }
+  }
+}
+
 function dedupe<E extends { envelope: { id: string } }>(events: E[]): E[] {
   const seen = new Set<string>();
   return events.filter((e) => !seen.has(e.envelope.id) && seen.add(e.envelope.id));

@@ -41,7 +41,7 @@ export {
   TaskStatus,
   WorkflowRunStatus,
 } from './generated/prisma/enums.js';
-export { isUniqueViolation, json } from './errors.js';
+export { isRetryableConflict, isUniqueViolation, json } from './errors.js';
 export { OutboxRelay, type OutboxMessage, type OutboxRelayOptions } from './outbox/relay.js';
 export { UnitOfWork, type InboxKey, type UnitOfWorkContext, type UnitOfWorkResult } from './outbox/unit-of-work.js';
 export {

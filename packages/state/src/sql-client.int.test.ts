@@ -113,6 +113,36 @@ describe('deferred statements', () => {
     expect(await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM notes WHERE id = 33`).toEqual([{ n: 1 }]);
     await db.prisma.$executeRaw`DELETE FROM notes WHERE id >= 30`;
   });
+
+  it('several go together in one round trip, a transaction by themselves when nothing came before, all or none', async () => {
+    const uow = new UnitOfWork(db.prisma, undefined, db);
+    const committed: string[] = [];
+    await uow.sqlTransaction(async (ctx) => {
+      await ctx.executeDeferred(Prisma.sql`INSERT INTO notes (id, tag) VALUES (${40}, ${'a'})`);
+      await ctx.executeDeferred(Prisma.sql`UPDATE notes SET tag = tag || ${'b'} WHERE id = ${40}`);
+      ctx.afterCommit(() => committed.push('first'));
+    });
+    expect(committed).toEqual(['first']);
+    expect(await db.prisma.$queryRaw<{ tag: string }[]>`SELECT tag FROM notes WHERE id = 40`).toEqual([{ tag: 'ab' }]);
+    // The second fails: the first, sent in the same query without BEGIN, is rolled back with it.
+    await expect(
+      uow.sqlTransaction(async (ctx) => {
+        await ctx.executeDeferred(Prisma.sql`INSERT INTO notes (id, tag) VALUES (${41}, ${'gone'})`);
+        await ctx.executeDeferred(Prisma.sql`INSERT INTO notes (id) VALUES (${40})`);
+        ctx.afterCommit(() => committed.push('second'));
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(committed).toEqual(['first']); // never called for a rollback
+    // Deferred ones go before a later statement, which sees them; BEGIN goes with them.
+    const seen = await uow.sqlTransaction(async (ctx) => {
+      await ctx.executeDeferred(Prisma.sql`INSERT INTO notes (id, tag) VALUES (${42}, ${'x'})`);
+      await ctx.executeDeferred(Prisma.sql`UPDATE notes SET tag = ${'y'} WHERE id = ${42}`);
+      return ctx.tx.$queryRaw<{ tag: string; open: boolean }[]>`SELECT tag, now() = statement_timestamp() AS open FROM notes WHERE id = ${42}`;
+    });
+    expect(seen).toEqual([{ tag: 'y', open: false }]); // in a transaction begun before this statement
+    expect(await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM notes WHERE id IN (41, 42)`).toEqual([{ n: 1 }]);
+    await db.prisma.$executeRaw`DELETE FROM notes WHERE id >= 40`;
+  });
 });
 
 describe('UnitOfWork.sqlTransaction', () => {

@@ -30,8 +30,8 @@ export type StatementNamer = (query: { sql: string }) => string;
 export class PgSqlClient implements SqlClient {
   /** Whether BEGIN has been sent (with `begin`, on the first statement). */
   private sentBegin: boolean;
-  /** A statement held back by `defer`, sent before the next one or with the COMMIT. */
-  private pending: Prisma.Sql | undefined;
+  /** Statements held back by `defer`, sent (together, in order) before the next one or with the COMMIT. */
+  private pending: Prisma.Sql[] = [];
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -51,31 +51,42 @@ export class PgSqlClient implements SqlClient {
 
   /**
    * Holds back a statement whose result nobody reads until the next statement or the COMMIT, whichever comes first,
-   * so that as a transaction's last it travels with the COMMIT (`commit`): one round trip for both. Order is kept: a
-   * later statement sends it first. Its failure surfaces there, and the transaction rolls back as for any failure.
+   * so that the transaction's last ones travel with the COMMIT (`commit`): one round trip for all. Order is kept:
+   * deferred statements go together, in the order deferred, before a later statement. A failure surfaces there, and
+   * the transaction rolls back as for any failure.
    */
-  async defer(sql: Prisma.Sql): Promise<void> {
-    await this.sendPending();
-    this.pending = sql;
+  defer(sql: Prisma.Sql): Promise<void> {
+    this.pending.push(sql);
+    return Promise.resolve();
   }
 
-  /** COMMIT, with a deferred statement before it in the same round trip (`<statement>; COMMIT`, simple protocol). */
+  /** COMMIT, with the deferred statements before it in the same round trip (`<a>; <b>; COMMIT`, simple protocol). */
   async commit(): Promise<void> {
-    const last = this.pending;
-    this.pending = undefined;
-    if (last === undefined) {
+    const held = this.takePending();
+    if (held === undefined) {
       if (this.sentBegin) await this.client.query('COMMIT');
       return;
     }
-    // A failing statement aborts the transaction and PostgreSQL skips the COMMIT after it. Alone, it commits by itself.
-    await this.client.query(this.sentBegin ? `${this.inline(last)}; COMMIT` : this.inline(last));
+    // A failing statement aborts the transaction and PostgreSQL skips the COMMIT after it. Without BEGIN before them,
+    // the statements of one simple query are one transaction by themselves (all commit, or none).
+    await this.client.query(this.sentBegin ? `${held}; COMMIT` : held);
     this.sentBegin = true;
   }
 
+  /** The deferred statements as one simple query (values inlined), and none deferred any more. */
+  private takePending(): string | undefined {
+    if (this.pending.length === 0) return undefined;
+    const text = this.pending.map((sql) => this.inline(sql)).join('; ');
+    this.pending = [];
+    return text;
+  }
+
   private async sendPending(): Promise<void> {
-    const held = this.pending;
-    this.pending = undefined;
-    if (held !== undefined) await this.send(held, []);
+    const held = this.takePending();
+    if (held === undefined) return;
+    const begin = !this.sentBegin;
+    this.sentBegin = true; // a failure after BEGIN leaves a transaction to roll back
+    await this.client.query(begin ? `BEGIN; ${held}` : held);
   }
 
   private async send(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Promise<pg.QueryResult> {

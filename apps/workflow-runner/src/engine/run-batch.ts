@@ -8,6 +8,7 @@ import { ExpressionError, type CompiledStep, type CompiledWorkflow, type Scope }
 import { randomUUID } from 'node:crypto';
 import { compiledDefinition, resolveDefinition } from '../definitions/definition-cache.js';
 import { retryDelayMs } from './backoff.js';
+import type { RunCache } from './run-cache.js';
 
 export const SOURCE = 'steward/workflow-runner';
 
@@ -23,6 +24,8 @@ export interface EngineConfig {
   progressIntervalMs: number;
   /** Told of every time something becomes due, so the timer loop can wake then rather than at its next poll. */
   wakeAt?: (at: Date) => void;
+  /** Runs as this process committed them last: step results for them skip reading the run (see RunCache). */
+  runCache?: RunCache;
 }
 
 export interface StepRow {
@@ -61,6 +64,8 @@ export interface RunRow {
   deadlineAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** Raised by every write to the run or its steps (what a claim of a cached copy checks). */
+  version: number;
 }
 
 export interface RunState {
@@ -85,6 +90,8 @@ type StepSnapshot = Omit<StepRow, 'id' | 'runId' | 'stepPath' | 'parentPath'>;
 export class RunBatch {
   readonly runs = new Map<string, RunState>();
   private readonly stepsById = new Map<string, StepRow>();
+  /** Runs taken from the cache, with the version they were cached at: claimed (locked and checked) at the write. */
+  private readonly claimed = new Map<string, number>();
   /** Runs whose steps may now be ready: advanced before flush. */
   private readonly touched = new Set<string>();
   private readonly dirtySteps = new Map<string, StepRow>();
@@ -112,9 +119,23 @@ export class RunBatch {
     return want.map((id) => this.runs.get(id)).filter((r): r is RunState => r !== undefined);
   }
 
-  /** Locks and loads the runs that own these step runs (one statement less than finding them first). */
+  /**
+   * Locks and loads the runs that own these step runs (one statement less than finding them first). When the cache
+   * holds them all, they come from there instead, and a claim (`steward_claim_runs`: lock, check the versions) goes
+   * ahead of the transaction's next statement — with the write and the COMMIT when it is the only one. A stale copy
+   * fails the claim with 40001, which rolls everything back; the consumer runs the batch again, reading the runs.
+   */
   async loadByStepRunIds(stepRunIds: readonly string[]): Promise<void> {
-    await this.lockAndRead([], stepRunIds);
+    const cached = this.runs.size === 0 ? this.config.runCache?.take(stepRunIds) : undefined;
+    if (cached === undefined) return this.lockAndRead([], stepRunIds);
+    for (const run of cached) {
+      Object.assign(run, { isNew: false, depth: 0, dirty: false });
+      this.runs.set(run.row.id, run);
+      this.claimed.set(run.row.id, run.row.version);
+      for (const row of run.steps.values()) this.stepsById.set(row.id, row);
+    }
+    const ids = [...this.claimed.keys()];
+    await this.ctx.executeDeferred(Prisma.sql`SELECT steward_claim_runs(${ids}::text[], ${ids.map((id) => this.claimed.get(id)!)}::int[])`);
   }
 
   /**
@@ -169,6 +190,7 @@ export class RunBatch {
       deadlineAt: p.def.timeoutMs ? new Date(this.now.getTime() + p.def.timeoutMs) : null,
       startedAt: this.now,
       completedAt: null,
+      version: 0,
     };
     if (row.deadlineAt) this.config.wakeAt?.(row.deadlineAt);
     const run: RunState = { row, def: p.def, steps: new Map(), isNew: true, depth: p.parent ? p.parent.run.depth + 1 : 0, dirty: false };
@@ -611,17 +633,23 @@ export class RunBatch {
    */
   async flush(): Promise<void> {
     await this.settle();
+    // Every run whose row or steps change gets its version raised (which makes other cached copies stale).
+    const changed = new Set([...this.dirtySteps.values(), ...this.newSteps.values()].map((s) => s.runId));
+    const updated = [...this.runs.values()].filter((r) => !r.isNew && (r.dirty || changed.has(r.row.id))).map((r) => r.row);
     await writeChanges(this.ctx, {
       newRuns: [...this.runs.values()].filter((r) => r.isNew),
       newSteps: [...this.newSteps.values()],
       steps: [...this.dirtySteps.values()],
-      runs: [...this.runs.values()].filter((r) => r.dirty && !r.isNew).map((r) => r.row),
+      runs: updated,
       dispatches: this.dispatches,
       results: this.results,
       cancels: this.cancels,
       outbox: this.ctx.takeOutbox(),
       now: this.now,
     });
+    for (const row of updated) row.version += 1;
+    const cache = this.config.runCache;
+    if (cache) this.ctx.afterCommit(() => cache.put(this.runs.values(), isEnded));
   }
 }
 
@@ -718,6 +746,7 @@ interface RunRowJson {
   deadline_at: Timestamp;
   started_at: Timestamp;
   completed_at: Timestamp;
+  version: number;
 }
 
 const fromDb = (r: RunRowJson): RunRow => ({
@@ -734,6 +763,7 @@ const fromDb = (r: RunRowJson): RunRow => ({
   deadlineAt: date(r.deadline_at),
   startedAt: date(r.started_at),
   completedAt: date(r.completed_at),
+  version: r.version,
 });
 
 const j = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -812,7 +842,8 @@ async function writeChanges(
   }
   if (w.runs.length > 0) {
     parts.push(Prisma.sql`runs AS (
-      UPDATE workflow_runs AS r SET status = v.status::workflow_run_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = v.completed_at, updated_at = ${w.now}
+      UPDATE workflow_runs AS r SET status = v.status::workflow_run_status, output = v.output::jsonb, error = v.error::jsonb, completed_at = v.completed_at,
+             version = r.version + 1, updated_at = ${w.now}
         FROM unnest(${r((x) => x.id)}::text[], ${r((x) => x.status)}::text[], ${r((x) => j(x.output))}::text[], ${r((x) => j(x.error))}::text[], ${r((x) => x.completedAt)}::timestamptz[])
              AS v(id, status, output, error, completed_at)
        WHERE r.id = v.id RETURNING 1

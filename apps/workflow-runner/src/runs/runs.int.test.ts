@@ -1,11 +1,12 @@
 // The engine against real PostgreSQL: handlers are driven with the events the other services would send, and the
 // outbox is read for what the runner said. Timing-free: timers are swept explicitly after moving due times.
 import { makeEvent, type Envelope, type EventKey } from '@steward/contracts';
-import { UnitOfWork, createTestSchema, outputRefFor, storeSkillOutput, type TestSchema } from '@steward/state';
+import { UnitOfWork, createTestSchema, isRetryableConflict, outputRefFor, storeSkillOutput, type TestSchema } from '@steward/state';
 import { registerDefinition, SYSTEM_TENANT } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../engine/run-batch.js';
+import { RunCache } from '../engine/run-cache.js';
 import { sweepTimers } from '../engine/timers.js';
 import { handleControl } from './control.handler.js';
 import { handleDecisionsResolved } from './decisions.handler.js';
@@ -15,7 +16,9 @@ import { startRuns } from './start-runs.handler.js';
 
 let db: TestSchema;
 let uow: UnitOfWork;
-const engine: EngineConfig = { defaultMaxAttempts: 3, deadlineGraceMs: 1000, progressIntervalMs: 30_000 };
+const base: EngineConfig = { defaultMaxAttempts: 3, deadlineGraceMs: 1000, progressIntervalMs: 30_000 };
+/** The engine the tests drive: without, then with a run cache (every test runs both ways). */
+let engine: EngineConfig = base;
 const meta = { source: 'test', tenantId: 't1', correlationId: 'x' };
 
 beforeAll(async () => {
@@ -58,7 +61,17 @@ function result(stepRunId: string, attempt: number, outcome: { output: unknown }
   if ('output' in outcome) return { key: 'skill.invocation.completed.v1', envelope: makeEvent('skill.invocation.completed.v1', { ...base, output: outcome.output }, meta).envelope };
   return { key: 'skill.invocation.failed.v1', envelope: makeEvent('skill.invocation.failed.v1', { ...base, error: { message: 'boom', ...outcome.error } }, meta).envelope };
 }
-const deliver = (...r: SkillResultEvent[]) => uow.sqlTransaction((c) => handleSkillResults(c, engine, r));
+/** As the consumer runs a batch: again at once after a conflict (a stale cached run fails its claim with 40001). */
+async function retried<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 3 || !isRetryableConflict(err)) throw err;
+    }
+  }
+}
+const deliver = (...r: SkillResultEvent[]) => retried(() => uow.sqlTransaction((c) => handleSkillResults(c, engine, r)));
 
 /** Completes every scheduled skill step of a run with `output(stepPath, input)`. */
 async function completeScheduled(runId: string, output: (path: string, input: unknown) => unknown = (_p, i) => i): Promise<string[]> {
@@ -80,7 +93,18 @@ async function fastForward(runId: string) {
 
 const of = <K extends EventKey>(es: Envelope<Record<string, unknown>>[], key: K) => es.filter((e) => e.type === `steward.${key}`);
 
-describe('workflow engine (real PostgreSQL)', () => {
+describe.each([
+  { name: 'reading every run', cache: false },
+  { name: 'with the run cache', cache: true },
+])('workflow engine (real PostgreSQL), $name', ({ cache }) => {
+  beforeAll(() => {
+    engine = cache ? { ...base, runCache: new RunCache() } : base;
+  });
+  afterAll(() => {
+    // Most results came from the cache; the rest followed changes made outside the engine (the tests' own SQL).
+    if (cache) expect(engine.runCache!.hits).toBeGreaterThan(engine.runCache!.misses);
+  });
+
   it('follows stages, parallel stages and depends_on, skips on when, wires inputs with expressions, and computes outputs', async () => {
     await define({
       name: 't.dag',
@@ -328,5 +352,51 @@ describe('workflow engine (real PostgreSQL)', () => {
     await db.prisma.$executeRaw`UPDATE workflow_runs SET deadline_at = now() - interval '1 ms' WHERE id = ${id}`;
     await sweepTimers(uow, engine);
     expect(await run(id)).toMatchObject({ status: 'failed', error: { code: 'workflow_timeout' } });
+  });
+});
+
+describe('the run cache', () => {
+  it('handles results from the copy it committed, and a copy another writer made stale fails its claim, changes nothing, and the retry reads the run', async () => {
+    await define({ name: 't.three', version: 1, steps: [{ id: 'a', skill: 'echo' }, { id: 'b', skill: 'echo' }, { id: 'c', skill: 'echo' }] });
+    const cache = new RunCache();
+    const cached: EngineConfig = { ...base, runCache: cache };
+    const other: EngineConfig = base; // another replica, which reads every run
+    const runId = randomUUID();
+    const taskId = randomUUID();
+    await db.prisma.task.create({ data: { id: taskId, tenantId: 't1', kind: 'workflow', workflowName: 't.three', workflowVersion: 1, input: {}, status: 'running' } });
+    await uow.sqlTransaction((c) => startRuns(c, cached, [makeEvent('workflow.start.v1', { runId, taskId, tenantId: 't1', workflow: 't.three', version: 1, input: { n: 1 } }, meta).envelope]));
+    expect(cache.size).toBe(1);
+    const scheduled = async (path: string) => (await steps(runId))[path]!;
+    const handle = (config: EngineConfig, path: string) => async () => {
+      const s = await scheduled(path);
+      return uow.sqlTransaction((c) => handleSkillResults(c, config, [result(s.id, s.attempt, { output: { from: path } })]));
+    };
+
+    // a: from the cache (no read), and the version moves on with the write.
+    await handle(cached, 'a')();
+    expect(cache).toMatchObject({ hits: 1, misses: 0 });
+    expect((await run(runId)).version).toBe(1);
+    expect((await scheduled('b')).status).toBe('scheduled');
+
+    // b: another replica handles it; the cached copy (b scheduled, version 1) is now stale.
+    await handle(other, 'b')();
+    expect((await run(runId)).version).toBe(2);
+    const outbox = (await events(runId)).length;
+
+    // c: the stale copy says c is still pending and would ignore the result; the claim refuses it (40001), and the
+    // transaction leaves nothing behind.
+    const stale = handle(cached, 'c');
+    await expect(stale()).rejects.toMatchObject({ code: '40001' });
+    expect(cache).toMatchObject({ hits: 2, size: 0 });
+    expect((await scheduled('c')).status).toBe('scheduled');
+    expect((await run(runId)).version).toBe(2);
+    expect(await events(runId)).toHaveLength(outbox);
+
+    // Run again (as the consumer does), it reads the run under its lock and completes it.
+    await stale();
+    expect(cache.misses).toBe(1);
+    expect(await run(runId)).toMatchObject({ status: 'completed', output: { from: 'c' }, version: 3 });
+    expect(types(await events(runId)).slice(-2)).toEqual(['step.run.completed', 'workflow.run.completed']);
+    expect(cache.size).toBe(0); // ended runs are not kept
   });
 });

@@ -21,6 +21,12 @@ export interface UnitOfWorkContext<Tx extends SqlClient = TransactionClient> {
    * runs at once. Either way it runs in order with the rest.
    */
   executeDeferred: (statement: Prisma.Sql) => Promise<void>;
+  /**
+   * Runs `fn` once the transaction has committed, before its events are published (so what it records is in place
+   * when anything caused by those events comes back); never if it rolls back. For in-memory bookkeeping: it must not
+   * throw.
+   */
+  afterCommit: (fn: () => void) => void;
 }
 
 export interface InboxKey {
@@ -82,7 +88,9 @@ export class UnitOfWork {
 
   private async within<Tx extends SqlClient, T>(begin: (body: (tx: Tx) => Promise<T>) => Promise<T>, fn: (ctx: UnitOfWorkContext<Tx>) => Promise<T>): Promise<T> {
     let committed: OutboxMessage[] = [];
+    let hooks: (() => void)[] = [];
     const result = await begin(async (tx) => {
+      hooks = []; // a retried body starts over
       const events: OutgoingEvent[] = [];
       const taken: OutboxMessage[] = [];
       const takeOutbox = () => {
@@ -94,13 +102,14 @@ export class UnitOfWork {
         if (tx instanceof PgSqlClient) await tx.defer(statement);
         else await tx.$executeRaw(statement);
       };
-      const value = await fn({ tx, emit: (e) => events.push(e), takeOutbox, executeDeferred });
+      const value = await fn({ tx, emit: (e) => events.push(e), takeOutbox, executeDeferred, afterCommit: (f) => hooks.push(f) });
       const rows = events.map(outboxRow);
       if (rows.length > 0) await executeDeferred(outboxInsert(rows));
       committed = [...taken, ...rows];
       return value;
     });
     // After commit only: a rolled-back transaction publishes nothing.
+    for (const hook of hooks) hook();
     await this.relay?.publishCommitted(committed);
     return result;
   }

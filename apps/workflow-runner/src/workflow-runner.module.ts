@@ -4,7 +4,7 @@ import { ServiceRuntime, TimerLoop } from '@steward/service-kit';
 import { registerDefinitionsFromDir } from '@steward/workflows';
 import type { WorkflowRunnerConfig } from './config.js';
 import type { EngineConfig } from './engine/run-batch.js';
-import { RunCache } from './engine/run-cache.js';
+import { RunCache, runCacheMetrics } from './engine/run-cache.js';
 import { sweepTimers } from './engine/timers.js';
 import { handleControl } from './runs/control.handler.js';
 import { handleDecisionsResolved } from './runs/decisions.handler.js';
@@ -27,6 +27,8 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
     for (const w of report.waitingForSkills) rt.log.warn(w, 'workflow definition names skills no worker has registered yet');
     rt.log.info({ registered: report.registered, unchanged: report.unchanged }, 'workflow definitions loaded');
 
+    const runCache = config.RUN_CACHE_RUNS > 0 ? new RunCache(config.RUN_CACHE_RUNS) : undefined;
+    if (runCache) runCacheMetrics(rt.registry, runCache);
     this.timers = new TimerLoop(() => sweepTimers(rt.uow, engine), config.TIMER_POLL_MS, (err) => rt.log.warn({ err }, 'timer sweep failed; will try again'));
     const timers = this.timers;
     const engine: EngineConfig = {
@@ -34,7 +36,7 @@ export class WorkflowRunnerModule implements OnApplicationBootstrap, OnModuleDes
       deadlineGraceMs: config.DEADLINE_GRACE_MS,
       progressIntervalMs: config.STEP_PROGRESS_INTERVAL_MS,
       wakeAt: (at) => timers.wakeAt(at),
-      ...(config.RUN_CACHE_RUNS > 0 ? { runCache: new RunCache(config.RUN_CACHE_RUNS) } : {}),
+      ...(runCache ? { runCache } : {}),
     };
     // Every handler here is idempotent by the state it checks (a run exists, a result is for the open attempt, a
     // step still waits, an event id is new), so no inbox record is needed: one statement less per batch.

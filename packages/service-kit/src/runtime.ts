@@ -2,7 +2,7 @@ import { Bus, startConsumer, type ConsumerSpec, type HandlerEvent, type RunningC
 import type { EventKey } from '@steward/contracts';
 import { OutboxRelay, UnitOfWork, createDatabase, isRetryableConflict, type PrismaClient, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { Redis } from 'ioredis';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { redactConfig, type BaseConfig } from './config.js';
 import { createLogger, type PinoLogger } from './logger.js';
 import { initTracing, type Tracing } from './tracing.js';
@@ -26,6 +26,7 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
   private shuttingDown: Promise<void> | undefined;
   private draining = false;
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly conflicts: Counter<'consumer'>;
 
   private constructor(
     readonly service: string,
@@ -44,6 +45,12 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
     // Inbox rows only need to outlive redeliveries (minutes); a week keeps a wide margin and bounds the table.
     this.pruneTimer = setInterval(() => void this.pruneInbox(), 60 * 60 * 1000);
     this.pruneTimer.unref();
+    this.conflicts = new Counter({
+      name: 'steward_transaction_conflicts_total',
+      help: 'Batches whose transaction lost to a concurrent one (40001, 40P01; in the workflow-runner also a stale cached run) and ran again',
+      labelNames: ['consumer'],
+      registers: [registry],
+    });
   }
 
   /** Deletes inbox records older than INBOX_RETENTION_DAYS; returns how many. */
@@ -123,7 +130,10 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
       return inbox ? this.uow.runBatch(spec.durable, ids(events), onFresh(events, spec.handle)) : this.uow.transaction(all(events, spec.handle));
     };
     const runBatch = async (events: HandlerEvent<K>[]): Promise<void> => {
-      const done = await retryConflicts(() => transact(events));
+      const done = await retryConflicts(
+        () => transact(events),
+        () => this.conflicts.inc({ consumer: spec.durable }),
+      );
       if (done === undefined || afterCommit === undefined) return;
       try {
         afterCommit(done.result);
@@ -193,12 +203,14 @@ type IdempotentHandler<K extends EventKey, R> =
  * A transaction that lost to a concurrent one (serialization failure, deadlock) runs again at once, up to three times
  * in all: it changed nothing, and waiting out a redelivery would only add latency.
  */
-async function retryConflicts<T>(fn: () => Promise<T>): Promise<T> {
+async function retryConflicts<T>(fn: () => Promise<T>, onConflict: () => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= 3 || !isRetryableConflict(err)) throw err;
+      if (!isRetryableConflict(err)) throw err;
+      onConflict();
+      if (attempt >= 3) throw err;
     }
   }
 }

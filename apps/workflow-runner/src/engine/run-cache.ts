@@ -1,3 +1,4 @@
+import { Counter, Gauge, type Registry } from '@steward/service-kit';
 import type { RunState } from './run-batch.js';
 
 /**
@@ -63,4 +64,28 @@ export class RunCache {
     this.runs.delete(runId);
     for (const step of run.steps.values()) this.runOfStep.delete(step.id);
   }
+}
+
+/** The cache's lookups (hit: every run from memory; miss: read from PostgreSQL) and size, read at scrape time. */
+export function runCacheMetrics(registry: Registry, cache: RunCache): void {
+  let reported = { hits: 0, misses: 0 };
+  new Counter({
+    name: 'steward_run_cache_lookups_total',
+    help: 'Step-result batches whose runs came from the run cache (hit) or were read from PostgreSQL (miss); stale hits show as steward_transaction_conflicts_total',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.inc({ outcome: 'hit' }, cache.hits - reported.hits);
+      this.inc({ outcome: 'miss' }, cache.misses - reported.misses);
+      reported = { hits: cache.hits, misses: cache.misses };
+    },
+  });
+  new Gauge({
+    name: 'steward_run_cache_runs',
+    help: 'Runs held by the run cache',
+    registers: [registry],
+    collect() {
+      this.set(cache.size);
+    },
+  });
 }

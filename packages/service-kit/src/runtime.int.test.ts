@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaseConfig, RedisConfig, loadConfig } from './config.js';
 import { Public, serve } from './http.js';
-import { ServiceRuntime } from './runtime.js';
+import { ServiceRuntime, retryConflicts } from './runtime.js';
 
 describe('ServiceRuntime readiness (real NATS and PostgreSQL, Redis unreachable)', () => {
   let db: TestSchema;
@@ -102,5 +102,36 @@ describe('HTTP latency histogram (served app, real NATS and PostgreSQL)', () => 
     expect(sum.value).toBeLessThan(10);
     const text = await rt.registry.metrics();
     expect(text).toContain('steward_http_request_duration_seconds_bucket{le="2",service="test",method="GET",route="/things/:id",status_code="200"} 3');
+  });
+});
+
+describe('retryConflicts (real PostgreSQL errors)', () => {
+  let db: TestSchema;
+  beforeAll(async () => {
+    db = await createTestSchema('retry');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+  // steward_claim_runs of a run that does not exist raises serialization_failure, as for a stale cached run.
+  const conflict = () => db.pool.query(`SELECT steward_claim_runs(ARRAY['no-such-run'], ARRAY[0])`);
+
+  it('runs again at once after a serialization failure, three times in all at most, and lets other errors through', async () => {
+    let calls = 0;
+    let conflicts = 0;
+    const onConflict = () => void conflicts++;
+    const value = await retryConflicts(async () => {
+      if (++calls < 3) await conflict();
+      return 'done';
+    }, onConflict);
+    expect({ value, calls, conflicts }).toEqual({ value: 'done', calls: 3, conflicts: 2 });
+
+    calls = 0;
+    await expect(retryConflicts(async () => (++calls, await conflict()), onConflict)).rejects.toMatchObject({ code: '40001' });
+    expect(calls).toBe(3);
+
+    calls = 0;
+    await expect(retryConflicts(async () => (++calls, await db.pool.query('SELECT 1/0')), onConflict)).rejects.toMatchObject({ code: '22012' });
+    expect(calls).toBe(1);
   });
 });

@@ -203,7 +203,7 @@ type IdempotentHandler<K extends EventKey, R> =
  * A transaction that lost to a concurrent one (serialization failure, deadlock) runs again at once, up to three times
  * in all: it changed nothing, and waiting out a redelivery would only add latency.
  */
-async function retryConflicts<T>(fn: () => Promise<T>, onConflict: () => void): Promise<T> {
+export async function retryConflicts<T>(fn: () => Promise<T>, onConflict: () => void = () => undefined): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

@@ -1,7 +1,8 @@
 // The engine against real PostgreSQL: handlers are driven with the events the other services would send, and the
 // outbox is read for what the runner said. Timing-free: timers are swept explicitly after moving due times.
 import { makeEvent, type Envelope, type EventKey } from '@steward/contracts';
-import { UnitOfWork, createTestSchema, isRetryableConflict, outputRefFor, storeSkillOutput, type TestSchema } from '@steward/state';
+import { retryConflicts } from '@steward/service-kit';
+import { UnitOfWork, createTestSchema, outputRefFor, storeSkillOutput, type TestSchema } from '@steward/state';
 import { registerDefinition, SYSTEM_TENANT } from '@steward/workflows';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,17 +62,8 @@ function result(stepRunId: string, attempt: number, outcome: { output: unknown }
   if ('output' in outcome) return { key: 'skill.invocation.completed.v1', envelope: makeEvent('skill.invocation.completed.v1', { ...base, output: outcome.output }, meta).envelope };
   return { key: 'skill.invocation.failed.v1', envelope: makeEvent('skill.invocation.failed.v1', { ...base, error: { message: 'boom', ...outcome.error } }, meta).envelope };
 }
-/** As the consumer runs a batch: again at once after a conflict (a stale cached run fails its claim with 40001). */
-async function retried<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 3 || !isRetryableConflict(err)) throw err;
-    }
-  }
-}
-const deliver = (...r: SkillResultEvent[]) => retried(() => uow.sqlTransaction((c) => handleSkillResults(c, engine, r)));
+// As the consumer runs a batch: again at once after a conflict (a stale cached run fails its claim with 40001).
+const deliver = (...r: SkillResultEvent[]) => retryConflicts(() => uow.sqlTransaction((c) => handleSkillResults(c, engine, r)));
 
 /** Completes every scheduled skill step of a run with `output(stepPath, input)`. */
 async function completeScheduled(runId: string, output: (path: string, input: unknown) => unknown = (_p, i) => i): Promise<string[]> {

@@ -70,3 +70,47 @@ describe('steward_lock_runs', () => {
     expect(s1).toMatchObject({ status: 'completed', attempt: 2, output: { done: true } });
   });
 });
+
+// steward_claim_runs: how a workflow-runner acts on its cached copy of runs. It locks them, then checks their versions
+// with a snapshot taken after the locks, and fails with serialization_failure (40001) when any moved on.
+describe('steward_claim_runs', () => {
+  // As the runner sends it: executed, its (void) result unread.
+  const claim = (tx: Pick<TestSchema['prisma'], '$executeRaw'>, ids: string[], versions: number[]) => tx.$executeRaw`SELECT steward_claim_runs(${ids}::text[], ${versions}::int[])`;
+  const version = async (id: string) => (await db.prisma.workflowRun.findUniqueOrThrow({ where: { id } })).version;
+
+  it('passes while every run has the version given, and fails with 40001 when one does not or is gone', async () => {
+    const [a, b] = [await version('run-a'), await version('run-b')];
+    await db.prisma.$transaction((tx) => claim(tx, ['run-b', 'run-a'], [b, a]));
+    await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'run-b'], [a, b + 1]))).rejects.toThrow(/40001|changed since this runner cached them/);
+    await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'gone'], [a, 0]))).rejects.toThrow(/40001|changed since this runner cached them/);
+    // steward_lock_runs hands out the version a later claim checks.
+    const locked = (await db.prisma.$transaction((tx) => tx.$queryRaw<{ locked: { runs: { id: string; version: number }[] } }[]>`SELECT steward_lock_runs(${['run-a']}::text[], '{}'::text[], '{}'::text[]) AS locked`))[0]!.locked;
+    expect(locked.runs).toEqual([expect.objectContaining({ id: 'run-a', version: a })]);
+  });
+
+  it('waits for a run held by another transaction and fails when that transaction raised its version', async () => {
+    const v = await version('run-b');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM workflow_runs WHERE id = 'run-b' FOR UPDATE`;
+      locked();
+      await held;
+      await tx.$executeRaw`UPDATE workflow_runs SET version = version + 1 WHERE id = 'run-b'`;
+    });
+    await isLocked;
+    const waiter = db.prisma.$transaction((tx) => tx.$executeRaw`SELECT /* claim test waiter */ steward_claim_runs(${['run-b']}::text[], ${[v]}::int[])`).then(
+      () => 'claimed',
+      (err: unknown) => String(err),
+    );
+    // Released only once the claim is blocked on the run's lock (so its statement's snapshot predates the commit).
+    await expect.poll(() => db.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%claim test waiter%' AND pid <> pg_backend_pid()`.then((r) => r[0]!.n), { timeout: 10_000 }).toBe(1);
+    release();
+    await holder;
+    expect(await waiter).toMatch(/40001|changed since this runner cached them/);
+    await db.prisma.$transaction((tx) => claim(tx, ['run-b'], [v + 1]));
+  });
+});

@@ -121,7 +121,7 @@ export class RunBatch {
 
   /**
    * Locks and loads the runs that own these step runs (one statement less than finding them first). When the cache
-   * holds them all, they come from there instead, and a claim (`steward_claim_runs`: lock, check the versions) goes
+   * holds them all, they come from there instead, and a claim (steward_claim_runs: lock, check the versions) goes
    * ahead of the transaction's next statement — with the write and the COMMIT when it is the only one. A stale copy
    * fails the claim with 40001, which rolls everything back; the consumer runs the batch again, reading the runs.
    */

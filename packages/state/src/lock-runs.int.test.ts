@@ -114,3 +114,37 @@ describe('steward_claim_runs', () => {
     await db.prisma.$transaction((tx) => claim(tx, ['run-b'], [v + 1]));
   });
 });
+
+// Triggers keep the version true for writers other than the workflow-runner's write statement (an earlier release
+// during a rolling deploy, hand-written SQL), and leave that statement's own raise as the only one.
+describe('run versions', () => {
+  const version = async (id: string) => (await db.prisma.workflowRun.findUniqueOrThrow({ where: { id } })).version;
+
+  it('rise with any change to a run or its step runs, and once for a statement that raises the version itself', async () => {
+    let v = await version('run-a');
+    await db.prisma.$executeRaw`UPDATE step_runs SET attempt = attempt + 1 WHERE run_id = 'run-a'`; // two rows, one statement
+    expect(await version('run-a')).toBe(++v);
+    await db.prisma.workflowRun.update({ where: { id: 'run-a' }, data: { status: 'running' } });
+    expect(await version('run-a')).toBe(++v);
+    await db.prisma.stepRun.create({ data: { id: 'run-a-s3', runId: 'run-a', stepPath: 's3' } });
+    expect(await version('run-a')).toBe(++v);
+    await db.prisma.stepRun.delete({ where: { id: 'run-a-s3' } });
+    expect(await version('run-a')).toBe(++v);
+    // A transaction that locks the run (as steward_lock_runs does), then changes steps: raised, the lock alone is no write.
+    await db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM workflow_runs WHERE id = 'run-a' FOR UPDATE`;
+      await tx.$executeRaw`UPDATE step_runs SET attempt = attempt + 1 WHERE id = 'run-a-s1'`;
+    });
+    expect(await version('run-a')).toBe(++v);
+    // The workflow-runner's shape: steps and their run in one statement, the run's version raised by the statement.
+    await db.prisma.$executeRaw`WITH steps AS (UPDATE step_runs SET attempt = attempt + 1 WHERE run_id = 'run-a' RETURNING 1),
+      runs AS (UPDATE workflow_runs SET version = version + 1 WHERE id = 'run-a' RETURNING 1) SELECT 1`;
+    expect(await version('run-a')).toBe(++v);
+    // Later statements of the same transaction: the row is already ours, its version already raised.
+    await db.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`UPDATE workflow_runs SET version = version + 1 WHERE id = 'run-a'`;
+      await tx.$executeRaw`UPDATE step_runs SET attempt = attempt + 1 WHERE run_id = 'run-a'`;
+    });
+    expect(await version('run-a')).toBe(++v);
+  });
+});

@@ -83,9 +83,10 @@ describe('steward_claim_runs', () => {
     await db.prisma.$transaction((tx) => claim(tx, ['run-b', 'run-a'], [b, a]));
     await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'run-b'], [a, b + 1]))).rejects.toThrow(/40001|changed since this runner cached them/);
     await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'gone'], [a, 0]))).rejects.toThrow(/40001|changed since this runner cached them/);
-    // steward_lock_runs hands out the version a later claim checks.
+    // steward_lock_runs hands out the version a later claim checks (raised by the lock itself, see below).
     const locked = (await db.prisma.$transaction((tx) => tx.$queryRaw<{ locked: { runs: { id: string; version: number }[] } }[]>`SELECT steward_lock_runs(${['run-a']}::text[], '{}'::text[], '{}'::text[]) AS locked`))[0]!.locked;
-    expect(locked.runs).toEqual([expect.objectContaining({ id: 'run-a', version: a })]);
+    expect(locked.runs).toEqual([expect.objectContaining({ id: 'run-a', version: a + 1 })]);
+    await db.prisma.$transaction((tx) => claim(tx, ['run-a'], [a + 1]));
   });
 
   it('waits for a run held by another transaction and fails when that transaction raised its version', async () => {
@@ -115,36 +116,29 @@ describe('steward_claim_runs', () => {
   });
 });
 
-// Triggers keep the version true for writers other than the workflow-runner's write statement (an earlier release
-// during a rolling deploy, hand-written SQL), and leave that statement's own raise as the only one.
+// A workflow-runner of an earlier release knows nothing of versions, but it locks every run it changes with
+// steward_lock_runs: the lock raises the version, so a cached copy elsewhere is stale before that runner writes.
 describe('run versions', () => {
   const version = async (id: string) => (await db.prisma.workflowRun.findUniqueOrThrow({ where: { id } })).version;
 
-  it('rise with any change to a run or its step runs, and once for a statement that raises the version itself', async () => {
-    let v = await version('run-a');
-    await db.prisma.$executeRaw`UPDATE step_runs SET attempt = attempt + 1 WHERE run_id = 'run-a'`; // two rows, one statement
-    expect(await version('run-a')).toBe(++v);
-    await db.prisma.workflowRun.update({ where: { id: 'run-a' }, data: { status: 'running' } });
-    expect(await version('run-a')).toBe(++v);
-    await db.prisma.stepRun.create({ data: { id: 'run-a-s3', runId: 'run-a', stepPath: 's3' } });
-    expect(await version('run-a')).toBe(++v);
-    await db.prisma.stepRun.delete({ where: { id: 'run-a-s3' } });
-    expect(await version('run-a')).toBe(++v);
-    // A transaction that locks the run (as steward_lock_runs does), then changes steps: raised, the lock alone is no write.
-    await db.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM workflow_runs WHERE id = 'run-a' FOR UPDATE`;
-      await tx.$executeRaw`UPDATE step_runs SET attempt = attempt + 1 WHERE id = 'run-a-s1'`;
-    });
-    expect(await version('run-a')).toBe(++v);
-    // The workflow-runner's shape: steps and their run in one statement, the run's version raised by the statement.
-    await db.prisma.$executeRaw`WITH steps AS (UPDATE step_runs SET attempt = attempt + 1 WHERE run_id = 'run-a' RETURNING 1),
-      runs AS (UPDATE workflow_runs SET version = version + 1 WHERE id = 'run-a' RETURNING 1) SELECT 1`;
-    expect(await version('run-a')).toBe(++v);
-    // Later statements of the same transaction: the row is already ours, its version already raised.
-    await db.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`UPDATE workflow_runs SET version = version + 1 WHERE id = 'run-a'`;
+  it('are raised by steward_lock_runs, which returns the raised version, so a claim of the copy from before fails', async () => {
+    const before = await version('run-a');
+    const locked = await db.prisma.$transaction(async (tx) => {
+      const got = await lockRuns(tx, ['run-a'], []);
+      // What an earlier release did next: change steps, leave the version alone.
       await tx.$executeRaw`UPDATE step_runs SET attempt = attempt + 1 WHERE run_id = 'run-a'`;
+      return got as unknown as { runs: { id: string; version: number }[] };
     });
-    expect(await version('run-a')).toBe(++v);
+    expect(locked.runs).toEqual([expect.objectContaining({ id: 'run-a', version: before + 1 })]);
+    expect(await version('run-a')).toBe(before + 1);
+    await expect(db.prisma.$transaction((tx) => tx.$executeRaw`SELECT steward_claim_runs(${['run-a']}::text[], ${[before]}::int[])`)).rejects.toThrow(/40001|changed since this runner cached them/);
+    // A lock rolled back raises nothing.
+    await expect(
+      db.prisma.$transaction(async (tx) => {
+        await lockRuns(tx, ['run-a'], []);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await version('run-a')).toBe(before + 1);
   });
 });

@@ -370,9 +370,10 @@ describe('the run cache', () => {
     expect((await run(runId)).version).toBe(1);
     expect((await scheduled('b')).status).toBe('scheduled');
 
-    // b: another replica handles it; the cached copy (b scheduled, version 1) is now stale.
+    // b: another replica handles it (its lock raises the version, and its write again); the cached copy (b
+    // scheduled, version 1) is now stale.
     await handle(other, 'b')();
-    expect((await run(runId)).version).toBe(2);
+    expect((await run(runId)).version).toBe(3);
     const outbox = (await events(runId)).length;
 
     // c: the stale copy says c is still pending and would ignore the result; the claim refuses it (40001), and the
@@ -381,13 +382,13 @@ describe('the run cache', () => {
     await expect(stale()).rejects.toMatchObject({ code: '40001' });
     expect(cache).toMatchObject({ hits: 2, size: 0 });
     expect((await scheduled('c')).status).toBe('scheduled');
-    expect((await run(runId)).version).toBe(2);
+    expect((await run(runId)).version).toBe(3);
     expect(await events(runId)).toHaveLength(outbox);
 
     // Run again (as the consumer does), it reads the run under its lock and completes it.
     await stale();
     expect(cache.misses).toBe(1);
-    expect(await run(runId)).toMatchObject({ status: 'completed', output: { from: 'c' }, version: 3 });
+    expect(await run(runId)).toMatchObject({ status: 'completed', output: { from: 'c' }, version: 5 });
     expect(types(await events(runId)).slice(-2)).toEqual(['step.run.completed', 'workflow.run.completed']);
     expect(cache.size).toBe(0); // ended runs are not kept
   });

@@ -26,6 +26,17 @@ afterAll(async () => db.drop());
 const lockRuns = (tx: Pick<TestSchema['prisma'], '$queryRaw'>, runIds: string[], stepRunIds: string[], loaded: string[] = []) =>
   tx.$queryRaw<{ locked: Locked }[]>`SELECT steward_lock_runs(${runIds}::text[], ${stepRunIds}::text[], ${loaded}::text[]) AS locked`.then((r) => r[0]!.locked);
 
+/** Resolves once a statement whose text holds `marker` waits for a lock. */
+const blockedOnLock = (marker: string) =>
+  expect
+    .poll(
+      () =>
+        db.prisma.$queryRaw<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE ${`%${marker}%`} AND pid <> pg_backend_pid()`.then((r) => r[0]!.n),
+      { timeout: 10_000 },
+    )
+    .toBe(1);
+
 describe('steward_lock_runs', () => {
   it('returns the runs named and those owning the step runs named, with their steps, except steps of runs already loaded', async () => {
     const byRun = await db.prisma.$transaction((tx) => lockRuns(tx, ['run-a'], []));
@@ -59,8 +70,7 @@ describe('steward_lock_runs', () => {
       return r;
     });
     // Released only once the waiter's statement is blocked on the run's lock (so its snapshot predates the commit).
-    await expect.poll(() => db.prisma.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%lock-runs test waiter%' AND pid <> pg_backend_pid()`.then((r) => r[0]!.n), { timeout: 10_000 }).toBe(1);
+    await blockedOnLock('lock-runs test waiter');
     expect(answered).toBe(false);
     release();
     await holder;
@@ -107,8 +117,7 @@ describe('steward_claim_runs', () => {
       (err: unknown) => String(err),
     );
     // Released only once the claim is blocked on the run's lock (so its statement's snapshot predates the commit).
-    await expect.poll(() => db.prisma.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%claim test waiter%' AND pid <> pg_backend_pid()`.then((r) => r[0]!.n), { timeout: 10_000 }).toBe(1);
+    await blockedOnLock('claim test waiter');
     release();
     await holder;
     expect(await waiter).toMatch(/40001|changed since this runner cached them/);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, type TestSchema } from './testing.js';
 
 interface Locked {
-  runs: { id: string; status: string; started_at: string | null }[];
+  runs: { id: string; status: string; started_at: string | null; version: number }[];
   steps: { id: string; run_id: string; status: string; attempt: number; output: unknown }[];
 }
 
@@ -25,6 +25,30 @@ afterAll(async () => db.drop());
 
 const lockRuns = (tx: Pick<TestSchema['prisma'], '$queryRaw'>, runIds: string[], stepRunIds: string[], loaded: string[] = []) =>
   tx.$queryRaw<{ locked: Locked }[]>`SELECT steward_lock_runs(${runIds}::text[], ${stepRunIds}::text[], ${loaded}::text[]) AS locked`.then((r) => r[0]!.locked);
+
+const version = async (id: string) => (await db.prisma.workflowRun.findUniqueOrThrow({ where: { id } })).version;
+// As the runner sends it: executed, its (void) result unread.
+const claim = (tx: Pick<TestSchema['prisma'], '$executeRaw'>, ids: string[], versions: number[]) => tx.$executeRaw`SELECT steward_claim_runs(${ids}::text[], ${versions}::int[])`;
+const STALE = /40001|changed since this runner cached them/;
+
+/**
+ * Another transaction locks the run (FOR UPDATE) and holds it: `release()` lets it run `change` and commit, and
+ * `done` settles with that commit.
+ */
+async function holdLock(runId: string, change: (tx: Pick<TestSchema['prisma'], '$executeRaw'>) => Promise<unknown>): Promise<{ release: () => void; done: Promise<unknown> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const done = db.prisma.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM workflow_runs WHERE id = ${runId} FOR UPDATE`;
+    locked();
+    await held;
+    await change(tx);
+  });
+  await isLocked;
+  return { release, done };
+}
 
 /** Resolves once a statement whose text holds `marker` waits for a lock. */
 const blockedOnLock = (marker: string) =>
@@ -50,18 +74,10 @@ describe('steward_lock_runs', () => {
   });
 
   it('waits for a run held by another transaction and then sees what that transaction committed', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holder = db.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM workflow_runs WHERE id = 'run-a' FOR UPDATE`;
-      locked();
-      await held;
-      await tx.stepRun.update({ where: { id: 'run-a-s1' }, data: { status: 'completed', attempt: 2, output: { done: true } } });
-      await tx.workflowRun.update({ where: { id: 'run-a' }, data: { status: 'running' } });
+    const holder = await holdLock('run-a', async (tx) => {
+      await tx.$executeRaw`UPDATE step_runs SET status = 'completed', attempt = 2, output = '{"done": true}' WHERE id = 'run-a-s1'`;
+      await tx.$executeRaw`UPDATE workflow_runs SET status = 'running' WHERE id = 'run-a'`;
     });
-    await isLocked;
     let answered = false;
     const waiter = db.prisma.$transaction((tx) =>
       tx.$queryRaw<{ locked: Locked }[]>`SELECT /* lock-runs test waiter */ steward_lock_runs('{}'::text[], ${['run-a-s1']}::text[], '{}'::text[]) AS locked`.then((r) => r[0]!.locked),
@@ -72,8 +88,8 @@ describe('steward_lock_runs', () => {
     // Released only once the waiter's statement is blocked on the run's lock (so its snapshot predates the commit).
     await blockedOnLock('lock-runs test waiter');
     expect(answered).toBe(false);
-    release();
-    await holder;
+    holder.release();
+    await holder.done;
     const seen = await waiter;
     expect(seen.runs[0]!.status).toBe('running');
     const s1 = seen.steps.find((s) => s.id === 'run-a-s1')!;
@@ -84,43 +100,29 @@ describe('steward_lock_runs', () => {
 // steward_claim_runs: how a workflow-runner acts on its cached copy of runs. It locks them, then checks their versions
 // with a snapshot taken after the locks, and fails with serialization_failure (40001) when any moved on.
 describe('steward_claim_runs', () => {
-  // As the runner sends it: executed, its (void) result unread.
-  const claim = (tx: Pick<TestSchema['prisma'], '$executeRaw'>, ids: string[], versions: number[]) => tx.$executeRaw`SELECT steward_claim_runs(${ids}::text[], ${versions}::int[])`;
-  const version = async (id: string) => (await db.prisma.workflowRun.findUniqueOrThrow({ where: { id } })).version;
-
   it('passes while every run has the version given, and fails with 40001 when one does not or is gone', async () => {
     const [a, b] = [await version('run-a'), await version('run-b')];
     await db.prisma.$transaction((tx) => claim(tx, ['run-b', 'run-a'], [b, a]));
-    await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'run-b'], [a, b + 1]))).rejects.toThrow(/40001|changed since this runner cached them/);
-    await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'gone'], [a, 0]))).rejects.toThrow(/40001|changed since this runner cached them/);
+    await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'run-b'], [a, b + 1]))).rejects.toThrow(STALE);
+    await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a', 'gone'], [a, 0]))).rejects.toThrow(STALE);
     // steward_lock_runs hands out the version a later claim checks (raised by the lock itself, see below).
-    const locked = (await db.prisma.$transaction((tx) => tx.$queryRaw<{ locked: { runs: { id: string; version: number }[] } }[]>`SELECT steward_lock_runs(${['run-a']}::text[], '{}'::text[], '{}'::text[]) AS locked`))[0]!.locked;
+    const locked = await db.prisma.$transaction((tx) => lockRuns(tx, ['run-a'], []));
     expect(locked.runs).toEqual([expect.objectContaining({ id: 'run-a', version: a + 1 })]);
     await db.prisma.$transaction((tx) => claim(tx, ['run-a'], [a + 1]));
   });
 
   it('waits for a run held by another transaction and fails when that transaction raised its version', async () => {
     const v = await version('run-b');
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holder = db.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM workflow_runs WHERE id = 'run-b' FOR UPDATE`;
-      locked();
-      await held;
-      await tx.$executeRaw`UPDATE workflow_runs SET version = version + 1 WHERE id = 'run-b'`;
-    });
-    await isLocked;
+    const holder = await holdLock('run-b', (tx) => tx.$executeRaw`UPDATE workflow_runs SET version = version + 1 WHERE id = 'run-b'`);
     const waiter = db.prisma.$transaction((tx) => tx.$executeRaw`SELECT /* claim test waiter */ steward_claim_runs(${['run-b']}::text[], ${[v]}::int[])`).then(
       () => 'claimed',
       (err: unknown) => String(err),
     );
     // Released only once the claim is blocked on the run's lock (so its statement's snapshot predates the commit).
     await blockedOnLock('claim test waiter');
-    release();
-    await holder;
-    expect(await waiter).toMatch(/40001|changed since this runner cached them/);
+    holder.release();
+    await holder.done;
+    expect(await waiter).toMatch(STALE);
     await db.prisma.$transaction((tx) => claim(tx, ['run-b'], [v + 1]));
   });
 });
@@ -128,19 +130,17 @@ describe('steward_claim_runs', () => {
 // A workflow-runner of an earlier release knows nothing of versions, but it locks every run it changes with
 // steward_lock_runs: the lock raises the version, so a cached copy elsewhere is stale before that runner writes.
 describe('run versions', () => {
-  const version = async (id: string) => (await db.prisma.workflowRun.findUniqueOrThrow({ where: { id } })).version;
-
   it('are raised by steward_lock_runs, which returns the raised version, so a claim of the copy from before fails', async () => {
     const before = await version('run-a');
     const locked = await db.prisma.$transaction(async (tx) => {
       const got = await lockRuns(tx, ['run-a'], []);
       // What an earlier release did next: change steps, leave the version alone.
       await tx.$executeRaw`UPDATE step_runs SET attempt = attempt + 1 WHERE run_id = 'run-a'`;
-      return got as unknown as { runs: { id: string; version: number }[] };
+      return got;
     });
     expect(locked.runs).toEqual([expect.objectContaining({ id: 'run-a', version: before + 1 })]);
     expect(await version('run-a')).toBe(before + 1);
-    await expect(db.prisma.$transaction((tx) => tx.$executeRaw`SELECT steward_claim_runs(${['run-a']}::text[], ${[before]}::int[])`)).rejects.toThrow(/40001|changed since this runner cached them/);
+    await expect(db.prisma.$transaction((tx) => claim(tx, ['run-a'], [before]))).rejects.toThrow(STALE);
     // A lock rolled back raises nothing.
     await expect(
       db.prisma.$transaction(async (tx) => {

@@ -90,8 +90,6 @@ type StepSnapshot = Omit<StepRow, 'id' | 'runId' | 'stepPath' | 'parentPath'>;
 export class RunBatch {
   readonly runs = new Map<string, RunState>();
   private readonly stepsById = new Map<string, StepRow>();
-  /** Runs taken from the cache, with the version they were cached at: claimed (locked and checked) at the write. */
-  private readonly claimed = new Map<string, number>();
   /** Runs whose steps may now be ready: advanced before flush. */
   private readonly touched = new Set<string>();
   private readonly dirtySteps = new Map<string, StepRow>();
@@ -131,11 +129,10 @@ export class RunBatch {
     for (const run of cached) {
       Object.assign(run, { isNew: false, depth: 0, dirty: false });
       this.runs.set(run.row.id, run);
-      this.claimed.set(run.row.id, run.row.version);
       for (const row of run.steps.values()) this.stepsById.set(row.id, row);
     }
-    const ids = [...this.claimed.keys()];
-    await this.ctx.executeDeferred(Prisma.sql`SELECT steward_claim_runs(${ids}::text[], ${ids.map((id) => this.claimed.get(id)!)}::int[])`);
+    // The versions as cached, before this batch's write raises them.
+    await this.ctx.executeDeferred(Prisma.sql`SELECT steward_claim_runs(${cached.map((r) => r.row.id)}::text[], ${cached.map((r) => r.row.version)}::int[])`);
   }
 
   /**

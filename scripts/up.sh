@@ -33,6 +33,15 @@ pnpm --silent build >/dev/null
 
 bash scripts/down.sh >/dev/null 2>&1 || true
 mkdir -p "$STATE/logs" "$STATE/pids"
+# A process left on one of the ports (a service started by hand, or by another checkout) would answer the readiness
+# checks below while the service started here dies with EADDRINUSE: refuse to start instead.
+for port in 8083 8081 8082 8084 8080; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    holder=$( (ss -Hltnp "sport = :$port" 2>/dev/null || true) | grep -o 'pid=[0-9]*' | head -1)
+    echo "port $port is already in use${holder:+ ($holder)}: stop that process (a Steward service left running?) and run this again" >&2
+    exit 1
+  fi
+done
 start() { # service port
   (cd "apps/$1" && { HTTP_PORT=$2 NODE_ENV=production nohup node dist/main.js >>"$STATE/logs/$1.log" 2>&1 </dev/null & echo $! >"$STATE/pids/$1.pid"; })
 }
@@ -42,10 +51,21 @@ start orchestrator 8081
 start workflow-runner 8082
 start escalation 8084
 start gateway 8080
-for port in 8083 8081 8082 8084 8080; do
+for service in skill-worker:8083 orchestrator:8081 workflow-runner:8082 escalation:8084 gateway:8080; do
+  name=${service%:*}; port=${service#*:}; pid=$(cat "$STATE/pids/$name.pid")
   for i in $(seq 1 120); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name exited while starting; the end of $STATE/logs/$name.log:" >&2
+      tail -n 20 "$STATE/logs/$name.log" >&2
+      bash scripts/down.sh >/dev/null 2>&1 || true
+      exit 1
+    fi
     curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    [ "$i" = 120 ] && { echo "service on port $port did not become ready; see $STATE/logs" >&2; exit 1; }
+    if [ "$i" = 120 ]; then
+      echo "$name (port $port) did not become ready in 60 s; see $STATE/logs/$name.log" >&2
+      bash scripts/down.sh >/dev/null 2>&1 || true
+      exit 1
+    fi
     sleep 0.5
   done
 done

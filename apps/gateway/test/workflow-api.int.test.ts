@@ -288,7 +288,15 @@ describe('runs', () => {
     expect(waiting.status).toBe(409);
     expect((await gw.request('POST', `/v1/runs/${runId}/steps/nope/retry`, { headers: A })).body).toMatchObject({ error: { code: 'step_not_found' } });
     expect((await gw.request('POST', `/v1/runs/${runId}/steps/shout/retry`, { headers: B })).status).toBe(404);
+    // Skipping the parked step of another tenant's run (one A could skip): 404, as if the run did not exist.
+    const skip = await gw.request('POST', `/v1/runs/${runId}/steps/shout/skip`, { body: { output: { word: 'PWNED' } }, headers: B });
+    expect(skip.status).toBe(404);
+    expect(skip.body).toMatchObject({ error: { code: 'not_found' } });
+    expect(skip.body).not.toHaveProperty('requestId');
+    await new Promise((res) => setTimeout(res, 300)); // a command published by mistake would be here by now
     expect(controls).toHaveLength(0);
+    const step = await gw.db.prisma.stepRun.findUniqueOrThrow({ where: { runId_stepPath: { runId, stepPath: 'shout' } } });
+    expect(step).toMatchObject({ status: 'parked', output: null });
   });
 
   it('retries a parked step: 202, and workflow.control.v1 is on the bus; the same Idempotency-Key gives the same request id', async () => {

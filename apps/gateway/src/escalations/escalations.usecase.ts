@@ -116,6 +116,8 @@ export class EscalationsUseCase {
         answers.push({ d, choice: a.choice });
       }
     }
+    // Every answer is checked before any is sent: a refused request sends nothing.
+    for (const a of answers) checkAnswer(a.d, a.choice);
     const requestIds: string[] = [];
     for (const a of answers) requestIds.push(await this.publishAnswer(a.d, a.choice, body.answeredBy));
     return { requestIds };
@@ -173,9 +175,7 @@ export class EscalationsUseCase {
   }
 
   private async publishAnswer(d: Decision, choice: string, answeredBy: string): Promise<string> {
-    const options = d.options as { id: string }[];
-    if (!options.some((o) => o.id === choice)) throw new ApiError(422, 'unknown_option', `"${choice}" is not an option of decision ${d.id}: ${options.map((o) => o.id).join(', ')}`);
-    if (!awaitsPerson(d)) throw new ApiError(409, 'decision_closed', `decision ${d.id} is ${d.status}${d.resolvedBy ? ` (by ${d.resolvedBy})` : ''}${d.audit && d.reviewedAt ? ', and reviewed' : ''}: nothing to answer`);
+    checkAnswer(d, choice);
     // Same answer, same request: a repeated answer is dropped by JetStream and by the service; the first answer wins.
     const requestId = derivedUuid('escalation.control.v1', d.tenantId, 'answer', d.id, choice);
     await publishOr503(
@@ -188,3 +188,10 @@ export class EscalationsUseCase {
 
 /** An escalation waiting for its answer, or an autonomous decision waiting for its review. */
 const awaitsPerson = (d: Decision): boolean => d.status === 'escalated' || (d.status === 'resolved' && d.audit && d.reviewedAt === null);
+
+/** Refuses an answer that names no option of the decision (422) or comes when the decision no longer awaits one (409). */
+function checkAnswer(d: Decision, choice: string): void {
+  const options = d.options as { id: string }[];
+  if (!options.some((o) => o.id === choice)) throw new ApiError(422, 'unknown_option', `"${choice}" is not an option of decision ${d.id}: ${options.map((o) => o.id).join(', ')}`);
+  if (!awaitsPerson(d)) throw new ApiError(409, 'decision_closed', `decision ${d.id} is ${d.status}${d.resolvedBy ? ` (by ${d.resolvedBy})` : ''}${d.audit && d.reviewedAt ? ', and reviewed' : ''}: nothing to answer`);
+}

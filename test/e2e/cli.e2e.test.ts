@@ -128,9 +128,13 @@ describe('steward CLI end to end', () => {
     expect(overridden.code).toBe(1);
     expect(overridden.stderr).toContain('HTTP 401 unauthenticated');
 
-    const out = await steward(['logout'], bare);
-    expect(out.code).toBe(0);
+    const out = await steward(['logout', '--json'], bare);
+    expect(out.code, out.stderr).toBe(0);
+    expect(parse(out)).toEqual({ loggedOut: true, config: file });
     await expect(stat(file)).rejects.toThrow();
+    const again = await steward(['logout'], bare);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`not logged in (no ${file})`);
   }, 300_000);
 
   it('lists and shows skills and workflows, as text and as JSON', async () => {
@@ -155,6 +159,11 @@ describe('steward CLI end to end', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('demo.shout@1');
     expect(shown.stdout).toContain('"skill": "text.uppercase"');
+    const shownJson = await steward(['workflows', 'show', 'demo.shout', '--json']);
+    expect(shownJson.code, shownJson.stderr).toBe(0);
+    const doc = parse<{ name: string; version: number; tenant: string; versions: number[]; hash: string; definition: { steps: { skill?: string }[] } }>(shownJson);
+    expect(doc).toMatchObject({ name: 'demo.shout', version: 1, tenant: 'system', versions: [1], hash: expect.any(String) as unknown });
+    expect(doc.definition.steps.map((st) => st.skill)).toContain('text.uppercase');
 
     const registered = await steward(['workflows', 'register', join(home, 'review.yaml'), '--json']);
     expect(registered.code, registered.stderr).toBe(0);
@@ -217,11 +226,21 @@ describe('steward CLI end to end', () => {
     const list = await steward(['tasks', 'list', '--status', 'pending,running', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(parse<{ tasks: { taskId: string }[] }>(list).tasks.map((t) => t.taskId)).toContain(sleeping.taskId);
-    const cancelled = await steward(['tasks', 'cancel', sleeping.taskId, '--reason', 'e2e']);
+    const cancelled = await steward(['tasks', 'cancel', sleeping.taskId, '--reason', 'e2e', '--json']);
     expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(parse(cancelled)).toEqual({
+      taskId: sleeping.taskId,
+      status: expect.stringMatching(/^(pending|running)$/) as unknown,
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+      alreadyCancelled: false,
+      via: `POST /v1/tasks/${sleeping.taskId}/cancel`,
+    });
     const watched = await steward(['watch', sleeping.taskId, '--json']);
     expect(watched.code).toBe(1);
     expect(parse(watched)).toMatchObject({ status: 'cancelled' });
+    const again = await steward(['tasks', 'cancel', sleeping.taskId]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`task ${sleeping.taskId} was already cancelled`);
   }, 300_000);
 
   it('answers an escalated decision in the inbox with one key per answer, and with `steward answer`', async () => {
@@ -325,5 +344,49 @@ describe('steward CLI end to end', () => {
     expect(tail.code, tail.stderr).toBe(0);
     expect(tail.stdout.trim().split('\n')).toHaveLength(1);
     expect(tail.stderr).toContain(`task ${taskId} ended (completed)`);
+  }, 300_000);
+
+  it("tails the tenant's events as NDJSON CloudEvents until stopped, and a task's with --task --json until it ends", async () => {
+    type Line = { specversion: string; id: string; type: string; tenantid: string; correlationid: string; sequence: string };
+    // The tenant-wide tail starts at "now" when its first poll is made; the gateway's request metric says when that
+    // poll has been answered, so the task below is surely submitted after it.
+    const polls = async () =>
+      [...(await (await fetch(stack.url('gateway', '/metrics'))).text()).matchAll(/^steward_http_request_duration_seconds_count\{([^}]*)\} (\d+)$/gm)]
+        .filter((m) => m[1]!.includes('route="/v1/audit/events"'))
+        .reduce((n, m) => n + Number(m[2]), 0);
+    const before = await polls();
+    const tail = start(['events', 'tail', '--json', '--interval', '200']);
+    tail.stdin.end();
+    const done = collect(tail);
+    let stdout = '';
+    tail.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // Complete lines only, each one CloudEvent.
+    const lines = () => stdout.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Line);
+    await until('the tail to poll', async () => ((await polls()) > before ? true : undefined), 60_000);
+
+    const { taskId } = parse<{ taskId: string }>(await steward(['submit', 'demo.shout', '--workflow', '-i', 'greeting=tail', '--json']));
+    const mine = () => lines().filter((e) => e.correlationid === taskId);
+    await until('the task.completed line', async () => (mine().some((e) => e.type === 'steward.task.completed.v1') ? true : undefined), 60_000);
+    tail.kill('SIGINT');
+    const stopped = await done;
+    expect(stopped.code).toBeNull(); // it ran until stopped
+    expect(stopped.stderr).toBe('');
+    const all = lines();
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.every((e) => e.specversion === '1.0' && e.tenantid === 'default' && /^\d+$/.test(e.sequence))).toBe(true);
+    const seqs = all.map((e) => Number(e.sequence));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const tenantWide = mine().map((e) => e.type.replace(/^steward\./, '').replace(/\.v1$/, ''));
+    expect(tenantWide[0]).toBe('task.submitted');
+    expect(tenantWide.at(-1)).toBe('task.completed');
+
+    // --task --json on the finished task: the same events, one JSON line each, and it ends by itself.
+    const byTask = await steward(['events', 'tail', '--task', taskId, '--json']);
+    expect(byTask.code, byTask.stderr).toBe(0);
+    expect(byTask.stdout.endsWith('\n')).toBe(true);
+    const taskLines = byTask.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+    expect(taskLines.every((e) => e.specversion === '1.0' && e.correlationid === taskId)).toBe(true);
+    expect(taskLines.map((e) => e.id)).toEqual(mine().map((e) => e.id));
+    expect(taskLines.map((e) => e.sequence)).toEqual(mine().map((e) => e.sequence));
   }, 300_000);
 });

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { run } from './program.js';
+import type { Command } from 'commander';
+import { Ctx } from './context.js';
+import { buildProgram, run } from './program.js';
 
 interface Call {
   method: string;
@@ -100,5 +102,16 @@ describe('steward (in-process)', () => {
     expect(await run(['skills', 'list', '--json'], h.io)).toBe(0);
     expect(JSON.parse(h.out())).toEqual({ skills: [] });
     expect(n).toBe(2);
+  });
+});
+
+describe('the command tree', () => {
+  it('gives every command that runs (every leaf) a --json option', () => {
+    const leaves = (c: Command, path: string[] = []): { name: string; command: Command }[] =>
+      c.commands.length === 0 ? [{ name: path.join(' '), command: c }] : c.commands.flatMap((sub) => leaves(sub, [...path, sub.name()]));
+    const all = leaves(buildProgram(new Ctx(fakeIo(ENV).io)));
+    expect(all.map((l) => l.name)).toEqual(expect.arrayContaining(['login', 'logout', 'submit', 'watch', 'inbox', 'answer', 'events tail', 'events replay', 'workflows show', 'tasks cancel']));
+    expect(all.length).toBeGreaterThanOrEqual(16);
+    for (const { name, command } of all) expect(command.options.map((o) => o.long), name).toContain('--json');
   });
 });

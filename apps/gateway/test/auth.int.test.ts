@@ -121,10 +121,13 @@ describe('rate limits', () => {
   });
 
   it('fails open when Redis is unreachable', async () => {
-    const open = await startTestGateway('gateway_rl_down', { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_PER_SECOND: '1' });
+    const lines: { msg: string; level: number }[] = [];
+    const logs = { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string; level: number }) };
+    const open = await startTestGateway('gateway_rl_down', { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_PER_SECOND: '1', LOG_LEVEL: 'warn' }, logs);
     try {
       const statuses = await Promise.all(Array.from({ length: 5 }, () => open.request('GET', '/v1/workflows')));
       expect(statuses.map((s) => s.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(lines.filter((l) => l.msg.includes('failing open'))).toEqual([expect.objectContaining({ level: 40, msg: 'rate limiter unavailable (Redis); failing open' })]);
     } finally {
       await open.stop();
     }

@@ -1,7 +1,7 @@
 // Test harness: the gateway's real Nest app (ServiceRuntime + GatewayModule through service-kit's serve) on a random
 // port, against a fresh PostgreSQL schema and a fresh NATS namespace. Redis only when REDIS_URL is given (else the rate limiter lets all pass).
 import 'reflect-metadata';
-import { ServiceRuntime, loadConfig, serve } from '@steward/service-kit';
+import { ServiceRuntime, loadConfig, serve, type RuntimeOptions } from '@steward/service-kit';
 import { createTenant, issueApiKey, type ApiScope, type TestSchema, createTestSchema } from '@steward/state';
 import { randomBytes } from 'node:crypto';
 import { GatewayConfig } from '../src/config.js';
@@ -22,8 +22,11 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/** `env` overrides the config (e.g. REDIS_URL with RATE_LIMIT_PER_SECOND to exercise the rate limiter). */
-export async function startTestGateway(prefix = 'gateway', env: Record<string, string> = {}): Promise<TestGateway> {
+/**
+ * `env` overrides the config (e.g. REDIS_URL with RATE_LIMIT_PER_SECOND to exercise the rate limiter). `logs` receives
+ * the log lines (JSON, one per write; LOG_LEVEL in `env` sets how many), which are otherwise off.
+ */
+export async function startTestGateway(prefix = 'gateway', env: Record<string, string> = {}, logs?: RuntimeOptions<GatewayConfig>['logDestination']): Promise<TestGateway> {
   const db = await createTestSchema(prefix);
   const config = loadConfig(GatewayConfig, {
     DATABASE_URL: db.databaseUrl,
@@ -35,7 +38,7 @@ export async function startTestGateway(prefix = 'gateway', env: Record<string, s
     HTTP_PORT: '0',
     ...env,
   });
-  const runtime = await ServiceRuntime.start({ service: 'gateway', config, redis: env['REDIS_URL'] !== undefined });
+  const runtime = await ServiceRuntime.start({ service: 'gateway', config, redis: env['REDIS_URL'] !== undefined, ...(logs ? { logDestination: logs } : {}) });
   // serve() wires SIGTERM/SIGINT to a drain and process.exit: not wanted inside the test runner.
   const before = { SIGTERM: process.listeners('SIGTERM'), SIGINT: process.listeners('SIGINT') };
   const app = await serve(runtime, GatewayModule, { port: 0, host: '127.0.0.1', bodyLimitBytes: config.BODY_LIMIT_BYTES });

@@ -4,6 +4,10 @@ import { pino, type DestinationStream, type LoggerOptions, type Logger as PinoLo
 
 export type { PinoLogger };
 
+/** Fields whose values never reach a log line, at the top of the line and one object down (`{ req: { headers } }`). */
+const SECRET_FIELDS = ['authorization', 'apiKey', 'key', 'secret', 'password', 'token'];
+const REDACTED_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`), 'headers.authorization', '*.headers.authorization', 'config.DATABASE_URL', 'config.REDIS_URL'];
+
 /**
  * Structured JSON logs; secret-looking fields are redacted at the source. A line written while a message or request
  * is handled carries its ids (taskId, runId, stepId, invocationId, eventId, traceId, spanId) without the handler
@@ -14,7 +18,7 @@ export function createLogger(service: string, level: string, destination?: Desti
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['*.authorization', '*.headers.authorization', '*.apiKey', '*.password', 'config.DATABASE_URL', 'config.REDIS_URL'], censor: '***' },
+    redact: { paths: REDACTED_PATHS, censor: '***' },
     mixin: currentLogFields,
     // pino's default merge writes into the mixin's object, which is the scope's cached one: copy instead.
     mixinMergeStrategy: (line: object, ids: object) => (ids === NO_LOG_FIELDS ? line : { ...ids, ...line }),

@@ -2,6 +2,7 @@ import { Bus, startConsumer, type ConsumerSpec, type HandlerEvent, type RunningC
 import type { EventKey } from '@steward/contracts';
 import { OutboxRelay, UnitOfWork, createDatabase, isRetryableConflict, type PrismaClient, type SqlClient, type UnitOfWorkContext } from '@steward/state';
 import { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { redactConfig, type BaseConfig } from './config.js';
 import { createLogger, type PinoLogger } from './logger.js';
@@ -15,6 +16,8 @@ export interface RuntimeOptions<C extends RuntimeConfig> {
   config: C;
   /** Connect to Redis (cache and rate limits only; never the only copy of anything). */
   redis?: boolean;
+  /** Where the log lines go (default stdout); tests pass one to read them. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -67,7 +70,7 @@ export class ServiceRuntime<C extends RuntimeConfig = RuntimeConfig> {
 
   static async start<C extends RuntimeConfig>(opts: RuntimeOptions<C>): Promise<ServiceRuntime<C>> {
     const { config, service } = opts;
-    const log = createLogger(service, config.LOG_LEVEL);
+    const log = createLogger(service, config.LOG_LEVEL, opts.logDestination);
     log.info({ config: redactConfig(config) }, 'starting');
     const tracing = await initTracing({ service, config, log });
     log.info({ tracing: tracing ? 'on' : 'off' }, tracing ? 'tracing: spans exported over OTLP/HTTP' : 'tracing off (no OTLP endpoint configured)');

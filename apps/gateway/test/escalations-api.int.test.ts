@@ -8,7 +8,7 @@ import { EscalationPolicy, type Envelope, type EscalationControlV1 } from '@stew
 import type { Prisma } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './gateway-app.js';
+import { eventually, startTestGateway, type TestGateway } from './gateway-app.js';
 import { createTask } from './stream-fixtures.js';
 
 let gw: TestGateway;
@@ -28,16 +28,6 @@ const settle = () => new Promise((res) => setTimeout(res, 300)); // a command pu
 /** The decision or preference a command is about. */
 const targetOf = (c: Envelope<EscalationControlV1>) => (c.data.action.kind === 'answer' ? c.data.action.decisionId : c.data.action.preferenceId);
 
-/** Resolves once `pick(list)` finds something, polling. */
-async function eventually<T, R>(list: T[], pick: (list: T[]) => R | undefined, ms = 10_000): Promise<R> {
-  const t0 = Date.now();
-  for (;;) {
-    const r = pick(list);
-    if (r !== undefined) return r;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms with ${list.length} messages`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
 const commandOf = (requestId: unknown) => eventually(controls, (l) => l.find((e) => e.data.requestId === requestId));
 
 // ─── seeded rows ───

@@ -80,3 +80,14 @@ export async function startTestGateway(prefix = 'gateway', env: Record<string, s
     },
   };
 }
+
+/** Resolves once `pick(items)` finds something, polling every 20 ms (items is a list a consumer appends to). */
+export async function eventually<T, R>(items: T[], pick: (items: T[]) => R | undefined, ms = 10_000): Promise<R> {
+  const t0 = Date.now();
+  for (;;) {
+    const r = pick(items);
+    if (r !== undefined) return r;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms with ${items.length} messages`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}

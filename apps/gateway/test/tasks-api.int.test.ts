@@ -5,7 +5,7 @@ import { startConsumer, type RunningConsumer } from '@steward/bus';
 import type { Envelope, TaskCancelV1 } from '@steward/contracts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './gateway-app.js';
+import { eventually, startTestGateway, type TestGateway } from './gateway-app.js';
 
 let gw: TestGateway;
 let consumer: RunningConsumer;
@@ -38,16 +38,6 @@ async function session(headers: Record<string, string> = A): Promise<string> {
 
 const issuesOf = (r: { body: Body }) => ((r.body['error'] as { issues?: { path: unknown[] }[] }).issues ?? []).map((i) => i.path.join('.'));
 
-/** Resolves once `pick(list)` finds something, polling. */
-async function eventually<T, R>(items: T[], pick: (items: T[]) => R | undefined, ms = 10_000): Promise<R> {
-  const t0 = Date.now();
-  for (;;) {
-    const r = pick(items);
-    if (r !== undefined) return r;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms with ${items.length} messages`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
 
 beforeAll(async () => {
   gw = await startTestGateway('gateway_tasks');

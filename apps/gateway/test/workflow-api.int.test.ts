@@ -5,7 +5,7 @@ import { startConsumer, type RunningConsumer } from '@steward/bus';
 import type { Envelope, ExternalEventV1, WorkflowControlV1 } from '@steward/contracts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './gateway-app.js';
+import { eventually, startTestGateway, type TestGateway } from './gateway-app.js';
 
 let gw: TestGateway;
 const consumers: RunningConsumer[] = [];
@@ -33,16 +33,6 @@ const anObject = expect.any(Object) as object;
 const matching = (re: RegExp) => expect.stringMatching(re) as string;
 const containing = (text: string) => expect.stringContaining(text) as string;
 
-/** Resolves once `pick(list)` finds something, polling. */
-async function eventually<T, R>(list: T[], pick: (list: T[]) => R | undefined, ms = 10_000): Promise<R> {
-  const t0 = Date.now();
-  for (;;) {
-    const r = pick(list);
-    if (r !== undefined) return r;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms with ${list.length} messages`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
 
 beforeAll(async () => {
   gw = await startTestGateway('gateway_api');

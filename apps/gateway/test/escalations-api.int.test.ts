@@ -616,11 +616,54 @@ describe('escalation policy', () => {
     expect(await gw.db.prisma.escalationRuleSet.count()).toBe(count);
   });
 
+  it('lists the stored versions newest first, and removes one hard rule as a new version that keeps the rest', async () => {
+    const rules = [
+      { id: 'no-prod-fridays', when: { type: 'deploy.*', context: { env: 'prod' } }, action: 'always_escalate' },
+      { id: 'routine-merges', when: { type: 'pr.merge' }, action: 'never_escalate' },
+    ];
+    const set = await gw.request('PUT', '/v1/escalations/policy', { body: { alpha: 0.03, rules }, headers: A });
+    expect(set.status).toBe(200);
+    const v = set.body['version'] as number;
+
+    const removed = await gw.request('DELETE', '/v1/escalations/policy/rules/no-prod-fridays', { headers: A });
+    expect(removed.status).toBe(200);
+    expect(removed.body).toEqual({ version: v + 1, policy: { ...DEFAULTS, alpha: 0.03, rules: [rules[1]] } });
+    expect((await gw.request('GET', '/v1/escalations/policy', { headers: A })).body).toEqual(removed.body);
+
+    // Gone from the newest version: a second removal is 404 and stores nothing; so is an id that never was.
+    const stored = await gw.db.prisma.escalationRuleSet.count({ where: { tenantId: 'acme' } });
+    for (const ruleId of ['no-prod-fridays', 'never-was']) {
+      const r = await gw.request('DELETE', `/v1/escalations/policy/rules/${ruleId}`, { headers: A });
+      expect(r.status, ruleId).toBe(404);
+      expect(r.body).toMatchObject({ error: { code: 'not_found', message: containing(ruleId) } });
+    }
+    expect(await gw.db.prisma.escalationRuleSet.count({ where: { tenantId: 'acme' } })).toBe(stored);
+
+    const history = await gw.request('GET', '/v1/escalations/policy/versions?limit=2', { headers: A });
+    expect(history.status).toBe(200);
+    const versions = history.body['versions'] as { version: number; policy: unknown; createdAt: string }[];
+    expect(versions.map((x) => x.version)).toEqual([v + 1, v]);
+    expect(versions[0]!.policy).toEqual(removed.body['policy']);
+    expect(versions[1]!.policy).toEqual(set.body['policy']);
+    expect(Number.isNaN(Date.parse(versions[0]!.createdAt))).toBe(false);
+    const all = await gw.request('GET', '/v1/escalations/policy/versions', { headers: A });
+    expect((all.body['versions'] as unknown[]).length).toBe(stored);
+    for (const bad of ['limit=0', 'limit=201', 'limit=x', 'since=1']) {
+      const r = await gw.request('GET', `/v1/escalations/policy/versions?${bad}`, { headers: A });
+      expect(r.status, bad).toBe(400);
+      expect(r.body).toMatchObject({ error: { code: 'invalid_request' } });
+    }
+  });
+
   it("another tenant's key reads its own policy (the defaults) and its PUT starts its own versions, leaving this tenant's as it was", async () => {
     const mine = await gw.request('GET', '/v1/escalations/policy', { headers: A });
     const rows = await gw.db.prisma.escalationRuleSet.findMany({ where: { tenantId: 'acme' }, orderBy: { version: 'asc' } });
 
     expect((await gw.request('GET', '/v1/escalations/policy', { headers: B })).body).toEqual({ version: 0, policy: DEFAULTS });
+    expect((await gw.request('GET', '/v1/escalations/policy/versions', { headers: B })).body).toEqual({ versions: [] });
+    // This tenant's rule is not the other's to remove: 404, nothing stored.
+    const acmeRule = (mine.body['policy'] as { rules: { id: string }[] }).rules[0]?.id ?? 'routine-merges';
+    expect((await gw.request('DELETE', `/v1/escalations/policy/rules/${acmeRule}`, { headers: B })).status).toBe(404);
     const put = await gw.request('PUT', '/v1/escalations/policy', { body: { alpha: 0.5, allowCritical: true }, headers: B });
     expect(put.status).toBe(200);
     expect(put.body).toEqual({ version: 1, policy: { ...DEFAULTS, alpha: 0.5, allowCritical: true } });
@@ -645,6 +688,8 @@ describe('keys and scopes', () => {
       ['POST', `/v1/escalations/preferences/${pref.active}/revoke`, {}],
       ['GET', '/v1/escalations/policy'],
       ['PUT', '/v1/escalations/policy', { alpha: 0.01 }],
+      ['GET', '/v1/escalations/policy/versions'],
+      ['DELETE', '/v1/escalations/policy/rules/routine-merges'],
     ];
     const read = await gw.authFor('acme', ['read']);
     const answer = await gw.authFor('acme', ['answer']);

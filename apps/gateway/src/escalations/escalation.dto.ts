@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const DecisionId = Id;
 export const BatchId = Id;
 export const PreferenceId = z.string().min(1).max(300);
+/** A hard rule's id in the escalation policy (the policy's own limit). */
+export const RuleId = z.string().min(1).max(100);
 
 const Choice = z.string().min(1).max(100);
 const AnsweredBy = z.string().min(1).max(200).default('person');
@@ -23,6 +25,7 @@ export const AnswerBatchBody = z
 export type AnswerBatchBody = z.infer<typeof AnswerBatchBody>;
 
 export const BatchStatusQuery = z.strictObject({ status: z.enum(['open', 'sent', 'answered', 'expired']).default('sent'), limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const PolicyVersionsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 export const DecisionListQuery = z.strictObject({
   status: z.enum(['pending', 'escalated', 'resolved', 'timed_out']).optional(),
   type: z.string().min(1).max(100).optional(),

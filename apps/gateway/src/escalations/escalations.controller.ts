@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { EscalationPolicy } from '@steward/contracts';
 import type { FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/scopes.js';
 import { parseOr400 } from '../http/api-error.js';
 import { tenantOf } from '../http/tenant.js';
-import { AnswerBatchBody, AnswerDecisionBody, BatchId, BatchStatusQuery, DecisionId, DecisionListQuery, PreferenceId, RevokePreferenceBody, type AnswersAccepted, type BatchView, type DecisionView } from './escalation.dto.js';
+import { AnswerBatchBody, AnswerDecisionBody, BatchId, BatchStatusQuery, DecisionId, DecisionListQuery, PolicyVersionsQuery, PreferenceId, RevokePreferenceBody, RuleId, type AnswersAccepted, type BatchView, type DecisionView } from './escalation.dto.js';
 import { EscalationsUseCase } from './escalations.usecase.js';
 
 @Controller('v1')
@@ -69,5 +69,17 @@ export class EscalationsController {
   @RequireScope('admin')
   async putPolicy(@Req() req: FastifyRequest, @Body() body: unknown): Promise<{ version: number; policy: EscalationPolicy }> {
     return this.escalations.putPolicy(tenantOf(req), parseOr400(EscalationPolicy, body ?? {}, 'policy'));
+  }
+
+  @Get('escalations/policy/versions')
+  async policyVersions(@Req() req: FastifyRequest, @Query() query: unknown): Promise<{ versions: { version: number; policy: EscalationPolicy; createdAt: string }[] }> {
+    const { limit } = parseOr400(PolicyVersionsQuery, query ?? {}, 'query');
+    return this.escalations.listPolicyVersions(tenantOf(req), limit);
+  }
+
+  @Delete('escalations/policy/rules/:ruleId')
+  @RequireScope('admin')
+  async removeRule(@Req() req: FastifyRequest, @Param('ruleId') ruleId: string): Promise<{ version: number; policy: EscalationPolicy }> {
+    return this.escalations.removeRule(tenantOf(req), parseOr400(RuleId, ruleId, 'rule id'));
   }
 }

@@ -159,16 +159,38 @@ export class EscalationsUseCase {
     return row ? { version: row.version, policy: EscalationPolicy.parse(row.rules) } : { version: 0, policy: EscalationPolicy.parse({}) };
   }
 
+  /** Every stored version of the tenant's policy, newest first (at most `limit`): who changed what is in the history. */
+  async listPolicyVersions(tenantId: string, limit: number): Promise<{ versions: { version: number; policy: EscalationPolicy; createdAt: string }[] }> {
+    const rows = await this.runtime.prisma.escalationRuleSet.findMany({ where: { tenantId }, orderBy: { version: 'desc' }, take: limit });
+    return { versions: rows.map((r) => ({ version: r.version, policy: EscalationPolicy.parse(r.rules), createdAt: r.createdAt.toISOString() })) };
+  }
+
   /** Stores a new version of the tenant's policy; the escalation service uses it from its next decision. */
   async putPolicy(tenantId: string, policy: EscalationPolicy): Promise<{ version: number; policy: EscalationPolicy }> {
+    return this.storePolicy(tenantId, () => policy);
+  }
+
+  /** Stores a new version without the hard rule `ruleId` (404 when the current version has no such rule). */
+  async removeRule(tenantId: string, ruleId: string): Promise<{ version: number; policy: EscalationPolicy }> {
+    return this.storePolicy(tenantId, (current) => {
+      if (!current.rules.some((r) => r.id === ruleId)) throw new ApiError(404, 'not_found', `the escalation policy has no rule ${ruleId}`);
+      return { ...current, rules: current.rules.filter((r) => r.id !== ruleId) };
+    });
+  }
+
+  /**
+   * Writes the next version, made by `next` from the newest one. When another writer took that version first, the
+   * unique (tenant, version) refuses this one and it starts again from the newer version, so edits compose.
+   */
+  private async storePolicy(tenantId: string, next: (current: EscalationPolicy) => EscalationPolicy): Promise<{ version: number; policy: EscalationPolicy }> {
     for (let tries = 0; ; tries++) {
-      const latest = await this.runtime.prisma.escalationRuleSet.findFirst({ where: { tenantId }, orderBy: { version: 'desc' }, select: { version: true } });
-      const version = (latest?.version ?? 0) + 1;
+      const latest = await this.getPolicy(tenantId);
+      const version = latest.version + 1;
+      const policy = next(latest.policy);
       try {
         await this.runtime.prisma.escalationRuleSet.create({ data: { id: randomUUID(), tenantId, version, rules: policy } });
         return { version, policy };
       } catch (err) {
-        // Two writers took the same version: the unique (tenant, version) refused one; it tries the next.
         if (tries >= 3 || (err as { code?: string }).code !== 'P2002') throw err;
       }
     }

@@ -4,7 +4,7 @@
 import { EscalationPolicy, WorkflowDefinition } from '@steward/contracts';
 import type { ApiScope } from '@steward/state';
 import { z } from 'zod';
-import { AnswerBatchBody, AnswerDecisionBody, BatchId, BatchStatusQuery, DecisionId, DecisionListQuery, PreferenceId, RevokePreferenceBody } from '../escalations/escalation.dto.js';
+import { AnswerBatchBody, AnswerDecisionBody, BatchId, BatchStatusQuery, DecisionId, DecisionListQuery, PolicyVersionsQuery, PreferenceId, RevokePreferenceBody, RuleId } from '../escalations/escalation.dto.js';
 import { PublishEventBody } from '../events/event.dto.js';
 import { IdempotencyKey } from '../http/idempotency.js';
 import { AuditPage, AuditQuery, TaskEventsPage, TaskEventsQuery } from '../audit/audit.dto.js';
@@ -32,6 +32,7 @@ import {
   IssuedKeySchema,
   KeyListSchema,
   PreferenceListSchema,
+  PolicyHistorySchema,
   PolicyVersionSchema,
   PreferenceRevokeAcceptedSchema,
   ReadinessSchema,
@@ -654,6 +655,28 @@ export const ROUTES: readonly RouteSpec[] = [
     description: 'Stores a new version; omitted fields take the defaults. The escalation service uses it from its next decision.',
     scope: 'admin',
     body: { name: 'EscalationPolicyInput', schema: EscalationPolicy, required: true, example: { mode: 'risk', alpha: 0.02, delta: 0.05, batchSize: 5 } },
+    responses: { 200: { description: 'The stored version.', body: { name: 'EscalationPolicyVersion', schema: PolicyVersionSchema } } },
+  },
+  {
+    method: 'GET',
+    path: '/v1/escalations/policy/versions',
+    operationId: 'listPolicyVersions',
+    tag: 'Escalations',
+    summary: "The escalation policy's history",
+    description: 'Every stored version, newest first, with when it was stored (none while the tenant has set none).',
+    scope: 'read',
+    query: PolicyVersionsQuery,
+    responses: { 200: { description: 'Newest first.', body: { name: 'EscalationPolicyHistory', schema: PolicyHistorySchema } } },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/escalations/policy/rules/:ruleId',
+    operationId: 'removePolicyRule',
+    tag: 'Escalations',
+    summary: 'Remove one hard rule',
+    description: 'Stores a new version of the policy without the rule; everything else stays as it was.',
+    scope: 'admin',
+    params: { ruleId: { schema: RuleId, description: "The rule's id in the policy.", example: 'no-prod-fridays' } },
     responses: { 200: { description: 'The stored version.', body: { name: 'EscalationPolicyVersion', schema: PolicyVersionSchema } } },
   },
 

@@ -281,6 +281,7 @@ export const PreferenceListSchema = z.object({ preferences: z.array(PreferenceSc
 
 /** GET and PUT /v1/escalations/policy: the policy with every default filled in. */
 export const PolicyVersionSchema = z.object({ version: z.number().int().describe('0 while the tenant has set none (the defaults).'), policy: EscalationPolicy });
+export const PolicyHistorySchema = z.object({ versions: z.array(z.object({ version: z.number().int().min(1), policy: EscalationPolicy, createdAt: Timestamp })) });
 
 export const PreferenceRevokeAcceptedSchema = z.object({ preferenceId: z.string(), requestId: z.uuid() });
 

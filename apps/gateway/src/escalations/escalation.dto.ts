@@ -1,4 +1,4 @@
-import { Id } from '@steward/contracts';
+import { Id, type EscalationPolicy } from '@steward/contracts';
 import { z } from 'zod';
 
 export const DecisionId = Id;
@@ -75,4 +75,15 @@ export interface BatchView {
 
 export interface AnswersAccepted {
   requestIds: string[];
+}
+
+/** One stored version of a tenant's escalation policy (version 0: none stored yet, the defaults). */
+export interface PolicyVersionView {
+  version: number;
+  policy: EscalationPolicy;
+}
+
+/** The policy's history, newest first. */
+export interface PolicyHistoryView {
+  versions: (PolicyVersionView & { createdAt: string })[];
 }

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/scopes.js';
 import { parseOr400 } from '../http/api-error.js';
 import { tenantOf } from '../http/tenant.js';
-import { AnswerBatchBody, AnswerDecisionBody, BatchId, BatchStatusQuery, DecisionId, DecisionListQuery, PolicyVersionsQuery, PreferenceId, RevokePreferenceBody, RuleId, type AnswersAccepted, type BatchView, type DecisionView } from './escalation.dto.js';
+import { AnswerBatchBody, AnswerDecisionBody, BatchId, BatchStatusQuery, DecisionId, DecisionListQuery, PolicyVersionsQuery, PreferenceId, RevokePreferenceBody, RuleId, type AnswersAccepted, type BatchView, type DecisionView, type PolicyHistoryView, type PolicyVersionView } from './escalation.dto.js';
 import { EscalationsUseCase } from './escalations.usecase.js';
 
 @Controller('v1')
@@ -61,25 +61,25 @@ export class EscalationsController {
   }
 
   @Get('escalations/policy')
-  async policy(@Req() req: FastifyRequest): Promise<{ version: number; policy: EscalationPolicy }> {
+  async policy(@Req() req: FastifyRequest): Promise<PolicyVersionView> {
     return this.escalations.getPolicy(tenantOf(req));
   }
 
   @Put('escalations/policy')
   @RequireScope('admin')
-  async putPolicy(@Req() req: FastifyRequest, @Body() body: unknown): Promise<{ version: number; policy: EscalationPolicy }> {
+  async putPolicy(@Req() req: FastifyRequest, @Body() body: unknown): Promise<PolicyVersionView> {
     return this.escalations.putPolicy(tenantOf(req), parseOr400(EscalationPolicy, body ?? {}, 'policy'));
   }
 
   @Get('escalations/policy/versions')
-  async policyVersions(@Req() req: FastifyRequest, @Query() query: unknown): Promise<{ versions: { version: number; policy: EscalationPolicy; createdAt: string }[] }> {
+  async policyVersions(@Req() req: FastifyRequest, @Query() query: unknown): Promise<PolicyHistoryView> {
     const { limit } = parseOr400(PolicyVersionsQuery, query ?? {}, 'query');
     return this.escalations.listPolicyVersions(tenantOf(req), limit);
   }
 
   @Delete('escalations/policy/rules/:ruleId')
   @RequireScope('admin')
-  async removeRule(@Req() req: FastifyRequest, @Param('ruleId') ruleId: string): Promise<{ version: number; policy: EscalationPolicy }> {
+  async removeRule(@Req() req: FastifyRequest, @Param('ruleId') ruleId: string): Promise<PolicyVersionView> {
     return this.escalations.removeRule(tenantOf(req), parseOr400(RuleId, ruleId, 'rule id'));
   }
 }

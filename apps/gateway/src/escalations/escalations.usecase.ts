@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../http/api-error.js';
 import { derivedUuid } from '../http/idempotency.js';
 import { publishOr503 } from '../http/publish.js';
-import type { AnswerBatchBody, AnswersAccepted, BatchView, DecisionView } from './escalation.dto.js';
+import type { AnswerBatchBody, AnswersAccepted, BatchView, DecisionView, PolicyHistoryView, PolicyVersionView } from './escalation.dto.js';
 
 const SOURCE = 'steward/gateway';
 const iso = (d: Date | null): string | undefined => d?.toISOString();
@@ -154,24 +154,24 @@ export class EscalationsUseCase {
     return { preferenceId: id, requestId };
   }
 
-  async getPolicy(tenantId: string): Promise<{ version: number; policy: EscalationPolicy }> {
+  async getPolicy(tenantId: string): Promise<PolicyVersionView> {
     const row = await this.runtime.prisma.escalationRuleSet.findFirst({ where: { tenantId }, orderBy: { version: 'desc' } });
     return row ? { version: row.version, policy: EscalationPolicy.parse(row.rules) } : { version: 0, policy: EscalationPolicy.parse({}) };
   }
 
   /** Every stored version of the tenant's policy, newest first (at most `limit`): who changed what is in the history. */
-  async listPolicyVersions(tenantId: string, limit: number): Promise<{ versions: { version: number; policy: EscalationPolicy; createdAt: string }[] }> {
+  async listPolicyVersions(tenantId: string, limit: number): Promise<PolicyHistoryView> {
     const rows = await this.runtime.prisma.escalationRuleSet.findMany({ where: { tenantId }, orderBy: { version: 'desc' }, take: limit });
     return { versions: rows.map((r) => ({ version: r.version, policy: EscalationPolicy.parse(r.rules), createdAt: r.createdAt.toISOString() })) };
   }
 
   /** Stores a new version of the tenant's policy; the escalation service uses it from its next decision. */
-  async putPolicy(tenantId: string, policy: EscalationPolicy): Promise<{ version: number; policy: EscalationPolicy }> {
+  async putPolicy(tenantId: string, policy: EscalationPolicy): Promise<PolicyVersionView> {
     return this.storePolicy(tenantId, () => policy);
   }
 
   /** Stores a new version without the hard rule `ruleId` (404 when the current version has no such rule). */
-  async removeRule(tenantId: string, ruleId: string): Promise<{ version: number; policy: EscalationPolicy }> {
+  async removeRule(tenantId: string, ruleId: string): Promise<PolicyVersionView> {
     return this.storePolicy(tenantId, (current) => {
       if (!current.rules.some((r) => r.id === ruleId)) throw new ApiError(404, 'not_found', `the escalation policy has no rule ${ruleId}`);
       return { ...current, rules: current.rules.filter((r) => r.id !== ruleId) };
@@ -182,7 +182,7 @@ export class EscalationsUseCase {
    * Writes the next version, made by `next` from the newest one. When another writer took that version first, the
    * unique (tenant, version) refuses this one and it starts again from the newer version, so edits compose.
    */
-  private async storePolicy(tenantId: string, next: (current: EscalationPolicy) => EscalationPolicy): Promise<{ version: number; policy: EscalationPolicy }> {
+  private async storePolicy(tenantId: string, next: (current: EscalationPolicy) => EscalationPolicy): Promise<PolicyVersionView> {
     for (let tries = 0; ; tries++) {
       const latest = await this.getPolicy(tenantId);
       const version = latest.version + 1;

@@ -4,7 +4,7 @@
 // gateway can tell itself, scopes, and tenant isolation on every route. The rows are seeded as the escalation service
 // writes them; nothing here consumes the commands, so the rows stay as seeded unless a route writes them.
 import { startConsumer, type RunningConsumer } from '@steward/bus';
-import { EscalationPolicy, type Envelope, type EscalationControlV1 } from '@steward/contracts';
+import { EscalationPolicy, makeEvent, type Envelope, type EscalationControlV1 } from '@steward/contracts';
 import type { Prisma } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,11 +24,20 @@ type BatchView = { id: string; status: string; decisions: DecisionView[] };
 const uuid = expect.stringMatching(/^[0-9a-f-]{36}$/) as string;
 const containing = (text: string) => expect.stringContaining(text) as string;
 const issuesOf = (r: { body: Body }) => ((r.body['error'] as { issues?: { path: unknown[] }[] }).issues ?? []).map((i) => i.path.join('.'));
-const settle = () => new Promise((res) => setTimeout(res, 300)); // a command published by mistake would be on the bus by then
 /** The decision or preference a command is about. */
 const targetOf = (c: Envelope<EscalationControlV1>) => (c.data.action.kind === 'answer' ? c.data.action.decisionId : c.data.action.preferenceId);
 
 const commandOf = (requestId: unknown) => eventually(controls, (l) => l.find((e) => e.data.requestId === requestId));
+/**
+ * Publishes a marker command and waits until it has come through, then drops it from `controls`: a command a request
+ * before it published by mistake is ahead of it on the stream, so it has come through too.
+ */
+async function settle(): Promise<void> {
+  const marker = makeEvent('escalation.control.v1', { requestId: randomUUID(), tenantId: 'marker', action: { kind: 'revoke_preference', preferenceId: 'marker', by: 'test' } }, { source: 'steward/test', tenantId: 'marker', correlationId: 'marker' });
+  await gw.runtime.bus.publish(marker);
+  await eventually(controls, (l) => (l.some((e) => e.id === marker.envelope.id) ? true : undefined));
+  controls.splice(controls.findIndex((e) => e.id === marker.envelope.id), 1);
+}
 
 // ─── seeded rows ───
 const t0 = Date.now() - 3_600_000;

@@ -8,7 +8,7 @@ import { EscalationPolicy, makeEvent, type Envelope, type EscalationControlV1 } 
 import type { Prisma } from '@steward/state';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestGateway, type TestGateway } from './gateway-app.js';
+import { eventually, settle as settleStream, startTestGateway, type TestGateway } from './gateway-app.js';
 import { createTask } from './stream-fixtures.js';
 
 let gw: TestGateway;
@@ -28,16 +28,9 @@ const issuesOf = (r: { body: Body }) => ((r.body['error'] as { issues?: { path: 
 const targetOf = (c: Envelope<EscalationControlV1>) => (c.data.action.kind === 'answer' ? c.data.action.decisionId : c.data.action.preferenceId);
 
 const commandOf = (requestId: unknown) => eventually(controls, (l) => l.find((e) => e.data.requestId === requestId));
-/**
- * Publishes a marker command and waits until it has come through, then drops it from `controls`: a command a request
- * before it published by mistake is ahead of it on the stream, so it has come through too.
- */
-async function settle(): Promise<void> {
-  const marker = makeEvent('escalation.control.v1', { requestId: randomUUID(), tenantId: 'marker', action: { kind: 'revoke_preference', preferenceId: 'marker', by: 'test' } }, { source: 'steward/test', tenantId: 'marker', correlationId: 'marker' });
-  await gw.runtime.bus.publish(marker);
-  await eventually(controls, (l) => (l.some((e) => e.id === marker.envelope.id) ? true : undefined));
-  controls.splice(controls.findIndex((e) => e.id === marker.envelope.id), 1);
-}
+/** Waits until a marker command has come through: a command published by mistake before it has come through too. */
+const settle = () =>
+  settleStream(gw, controls, makeEvent('escalation.control.v1', { requestId: randomUUID(), tenantId: 'marker', action: { kind: 'revoke_preference', preferenceId: 'marker', by: 'test' } }, { source: 'steward/test', tenantId: 'marker', correlationId: 'marker' }));
 
 // ─── seeded rows ───
 const t0 = Date.now() - 3_600_000;

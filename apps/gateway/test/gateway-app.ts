@@ -1,6 +1,7 @@
 // Test harness: the gateway's real Nest app (ServiceRuntime + GatewayModule through service-kit's serve) on a random
 // port, against a fresh PostgreSQL schema and a fresh NATS namespace. Redis only when REDIS_URL is given (else the rate limiter lets all pass).
 import 'reflect-metadata';
+import type { Envelope, OutgoingEvent } from '@steward/contracts';
 import { ServiceRuntime, loadConfig, serve, type RuntimeOptions } from '@steward/service-kit';
 import { createTenant, issueApiKey, type ApiScope, type TestSchema, createTestSchema } from '@steward/state';
 import { randomBytes } from 'node:crypto';
@@ -90,4 +91,15 @@ export async function eventually<T, R>(items: T[], pick: (items: T[]) => R | und
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms with ${items.length} messages`);
     await new Promise((res) => setTimeout(res, 20));
   }
+}
+
+/**
+ * Publishes `marker` on the gateway's bus and waits until a test consumer has appended it to `received`, then drops it
+ * from there. A message published by mistake before it on the same stream is delivered ahead of it, so "nothing
+ * arrived" holds from then on without sleeping.
+ */
+export async function settle(gw: TestGateway, received: Envelope<unknown>[], marker: OutgoingEvent): Promise<void> {
+  await gw.runtime.bus.publish(marker);
+  await eventually(received, (l) => (l.some((e) => e.id === marker.envelope.id) ? true : undefined));
+  received.splice(received.findIndex((e) => e.id === marker.envelope.id), 1);
 }

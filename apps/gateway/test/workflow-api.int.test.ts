@@ -2,10 +2,10 @@
 // JSON, immutability once used, issues that name the step), reads with tenant shadowing, runs and their control
 // commands on the bus, external events.
 import { startConsumer, type RunningConsumer } from '@steward/bus';
-import type { Envelope, ExternalEventV1, WorkflowControlV1 } from '@steward/contracts';
+import { makeEvent, type Envelope, type ExternalEventV1, type WorkflowControlV1 } from '@steward/contracts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestGateway, type TestGateway } from './gateway-app.js';
+import { eventually, settle, startTestGateway, type TestGateway } from './gateway-app.js';
 
 let gw: TestGateway;
 const consumers: RunningConsumer[] = [];
@@ -33,6 +33,10 @@ const anObject = expect.any(Object) as object;
 const matching = (re: RegExp) => expect.stringMatching(re) as string;
 const containing = (text: string) => expect.stringContaining(text) as string;
 
+// Markers that wait until what was published before them on the stream has come through (instead of sleeping).
+const marker = { source: 'steward/test', tenantId: 'marker', correlationId: 'marker' };
+const controlsSettled = () => settle(gw, controls, makeEvent('workflow.control.v1', { requestId: randomUUID(), tenantId: 'marker', runId: randomUUID(), action: { kind: 'cancel', reason: 'marker' } }, marker));
+const externalsSettled = () => settle(gw, externals, makeEvent('external.event.v1', { eventId: randomUUID(), tenantId: 'marker', name: 'marker', data: null }, marker));
 
 beforeAll(async () => {
   gw = await startTestGateway('gateway_api');
@@ -283,7 +287,7 @@ describe('runs', () => {
     expect(skip.status).toBe(404);
     expect(skip.body).toMatchObject({ error: { code: 'not_found' } });
     expect(skip.body).not.toHaveProperty('requestId');
-    await new Promise((res) => setTimeout(res, 300)); // a command published by mistake would be here by now
+    await controlsSettled();
     expect(controls).toHaveLength(0);
     const step = await gw.db.prisma.stepRun.findUniqueOrThrow({ where: { runId_stepPath: { runId, stepPath: 'shout' } } });
     expect(step).toMatchObject({ status: 'parked', output: null });
@@ -303,8 +307,7 @@ describe('runs', () => {
     const k2 = await gw.request('POST', `/v1/runs/${runId}/steps/shout/retry`, { headers: key });
     expect(k1.status).toBe(202);
     expect(k2.body.requestId).toBe(k1.body.requestId);
-    await eventually(controls, (l) => l.find((e) => e.data.requestId === k1.body.requestId));
-    await new Promise((res) => setTimeout(res, 300));
+    await controlsSettled();
     expect(controls.filter((e) => e.data.requestId === k1.body.requestId)).toHaveLength(1); // JetStream dropped the repeat
   });
 
@@ -368,8 +371,7 @@ describe('POST /v1/events', () => {
     const b = await gw.request('POST', '/v1/events', { body: { name: 'deploy.done', key: 'staging' }, headers });
     expect(a.status).toBe(202);
     expect(b.body.eventId).toBe(a.body.eventId);
-    await eventually(externals, (l) => l.find((x) => x.data.eventId === a.body.eventId));
-    await new Promise((res) => setTimeout(res, 300));
+    await externalsSettled();
     expect(externals.filter((x) => x.data.eventId === a.body.eventId)).toHaveLength(1);
     const otherTenant = await gw.request('POST', '/v1/events', { body: { name: 'deploy.done', key: 'staging' }, headers: { ...headers, ...B } });
     expect(otherTenant.body.eventId).not.toBe(a.body.eventId);

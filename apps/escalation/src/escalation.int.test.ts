@@ -4,12 +4,14 @@
 import { EscalationPolicy, makeEvent, type DecisionRequestedV1, type Envelope, type EscalationPolicyInput } from '@steward/contracts';
 import { UnitOfWork, createTestSchema, type TestSchema } from '@steward/state';
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleControl } from './answers/control.handler.js';
 import { sweepEscalations } from './batches/sweep.js';
 import { decideDecisions, type DecideDeps } from './decisions/decide.handler.js';
 import { withdrawDecisions } from './decisions/withdraw.handler.js';
 import { EngineStore } from './engine/engine-store.js';
+import { EscalationMetrics } from './metrics.js';
 
 let db: TestSchema;
 let uow: UnitOfWork;
@@ -69,6 +71,16 @@ describe('escalation service (real PostgreSQL)', () => {
     const [escalated] = await events('decision.escalated.v1');
     expect(escalated!.data).toMatchObject({ decisionId: e.data.decisionId, batchId: d.batchId, type: 'pr.merge', proposal: 'merge' });
     expect(await events('decision.resolved.v1')).toHaveLength(0); // nothing is decided silently
+  });
+
+  it('counts escalations on /metrics by what settled them: autonomy not yet earned, a hard rule', async () => {
+    const registry = new Registry();
+    deps = { ...deps, metrics: new EscalationMetrics(registry) };
+    await decide(requested(), requested(), requested({ context: { risk: 'low', reversible: false } }));
+    const text = await registry.metrics();
+    expect(text).toContain(`steward_escalations_total{tenant="${tenant}",basis="not_earned"} 2`);
+    expect(text).toContain(`steward_escalations_total{tenant="${tenant}",basis="rule"} 1`);
+    expect(text).toContain(`steward_decisions_total{tenant="${tenant}",outcome="escalated"} 3`);
   });
 
   it('sends a batch when it holds batchSize escalations, most urgent first', async () => {

@@ -39,7 +39,7 @@ function engineWith(samples: Record<string, Rec[]>): EscalationEngine {
 function driftType(engine: EscalationEngine, type: string, count: number): void {
   for (let i = 0; i < count; i++) {
     const d = decision(type, `drift-${type}-${i}`);
-    const v: Verdict = { decisionId: d.id, outcome: 'autonomous', choice: 'go', proposal: 'go', score: 0.999, threshold: 0.9, policyVersion: 'test', reasons: ['test'], audit: true, auditWeight: 1 / 0.03 };
+    const v: Verdict = { decisionId: d.id, outcome: 'autonomous', basis: 'threshold', choice: 'go', proposal: 'go', score: 0.999, threshold: 0.9, policyVersion: 'test', reasons: ['test'], audit: true, auditWeight: 1 / 0.03 };
     engine.learn(d, v, 'stop', 'audit');
   }
 }

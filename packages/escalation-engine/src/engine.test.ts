@@ -25,6 +25,12 @@ function drive(engine: EscalationEngine, decisions: DecisionInput[], offset: num
 
 describe('EscalationEngine', () => {
   const decisions = [...generateDecisions(policy, { n: 2500, seed: 5, agentAccuracy: 0.87 })];
+  /** A decision no hard rule catches: reversible, not critical. */
+  const ordinary = (): DecisionInput => {
+    const d = decisions.find((x) => x.context.reversible !== false && x.context.critical !== true && x.context.urgency !== 'critical');
+    if (!d) throw new Error('no ordinary decision in the stream');
+    return d;
+  };
   const sim = new SimulatedProfessional(policy, 5);
 
   it('produces valid verdicts with reasons, deterministically for a seed', () => {
@@ -76,8 +82,34 @@ describe('EscalationEngine', () => {
 
   it('escalates a type before it has earned autonomy', () => {
     const engine = new EscalationEngine();
-    const v = engine.decide(decisions[0] as DecisionInput);
+    const v = engine.decide(ordinary());
     expect(v.outcome).toBe('escalate');
+    expect(v.basis).toBe('not_earned');
     expect(v.threshold).toBe(1);
+  }, 60_000);
+
+  it('names what settled each verdict: hard rule, no choice, not yet earned, threshold, budget', () => {
+    const base = { ...ordinary(), tenantId: 'basis' };
+    const ask = (engine: EscalationEngine, over: Partial<DecisionInput>, id: string) => engine.decide({ ...base, ...over, id });
+    const engine = new EscalationEngine({ seed: 2 });
+    expect(ask(engine, { context: { ...base.context, reversible: false } }, 'irreversible')).toMatchObject({ outcome: 'escalate', basis: 'rule' });
+    const { proposal: _unused, ...noProposal } = base;
+    expect(engine.decide({ ...noProposal, id: 'no-proposal' })).toMatchObject({ outcome: 'escalate', basis: 'no_choice' });
+    expect(ask(engine, {}, 'early')).toMatchObject({ outcome: 'escalate', basis: 'not_earned' });
+    engine.setRules('basis', { version: 1, rules: [{ id: 'trust', when: { type: base.type }, action: 'never_escalate' }] });
+    expect(ask(engine, {}, 'trusted')).toMatchObject({ outcome: 'autonomous', basis: 'rule' });
+
+    const budget = new EscalationEngine({ seed: 2, policy: { mode: 'budget' } });
+    expect(ask(budget, {}, 'budgeted')).toMatchObject({ basis: 'budget' });
+
+    // Once the type has earned autonomy, the score against the certified threshold settles it either way (unless an
+    // active preference acts, or a hard rule escalates).
+    const earned = new EscalationEngine({ seed: 7 });
+    const verdicts = drive(earned, decisions, 0, sim).slice(1500);
+    expect(verdicts.filter((v) => v.outcome === 'preference').every((v) => v.basis === 'preference')).toBe(true);
+    const later = verdicts.filter((v) => v.threshold < 1 && v.outcome !== 'preference' && !v.reasons.some((r) => /irreversible|critical/.test(r)));
+    expect(later.length).toBeGreaterThan(0);
+    for (const v of later) expect(v.basis).toBe('threshold');
+    expect(new Set(later.map((v) => v.outcome))).toEqual(new Set(['autonomous', 'escalate']));
   }, 60_000);
 });

@@ -297,6 +297,7 @@ export class EscalationEngine {
 
     const reasons: string[] = [];
     let outcome: Verdict['outcome'];
+    let basis: Verdict['basis'];
     let threshold: number;
     const prefReason = usable
       ? `preference ${usable.record.id} (${usable.record.status}): when ${usable.record.condition} → ${usable.record.choice} (${usable.agreeing}/${usable.n} answers agree${usable.record.support > 0 ? `, ${usable.record.agreed}/${usable.record.support} since created` : ''})`
@@ -310,23 +311,29 @@ export class EscalationEngine {
 
     if (rule.kind === 'escalate') {
       outcome = 'escalate';
+      basis = 'rule';
       reasons.push(rule.reason);
     } else if (rule.kind === 'never_escalate') {
       if (choice === undefined && d.fallback === undefined) {
         outcome = 'escalate';
+        basis = 'no_choice';
         reasons.push(`${rule.reason}, but there is no proposal, preference or fallback to act on`);
       } else {
         outcome = usable?.record.status === 'active' ? 'preference' : 'autonomous';
+        basis = 'rule';
         reasons.push(rule.reason);
       }
     } else if (usable?.record.status === 'active') {
       outcome = 'preference';
+      basis = 'preference';
     } else if (choice === undefined) {
       outcome = 'escalate';
+      basis = 'no_choice';
       reasons.push('no proposal and no learned preference for this context');
     } else if (policy.mode === 'risk') {
       const { source } = this.riskThreshold(t, ts, policy, stratum);
       const what = !this.config.calibration.stratify ? d.type : stratum === 'pref' ? `acting on learned preferences for ${d.type}` : `acting on the agent's proposals for ${d.type}`;
+      basis = source === 'none' ? 'not_earned' : 'threshold';
       if (source === 'none') {
         outcome = 'escalate';
         reasons.push(`autonomy not yet earned for ${what}: too few labelled decisions to prove error ≤ ${policy.alpha} at ${1 - policy.delta} confidence`);
@@ -340,6 +347,7 @@ export class EscalationEngine {
     } else {
       const budget = new BudgetThreshold(t.budget);
       const escalate = budget.escalates(score);
+      basis = 'budget';
       budget.observe(score, escalate, policy.budget, this.config.budgetStep);
       outcome = escalate ? 'escalate' : 'autonomous';
       reasons.push(escalate ? `score ${score.toFixed(3)} among the lowest ${(policy.budget * 100).toFixed(1)}% (budget mode)` : `score ${score.toFixed(3)} above the budget threshold ${threshold.toFixed(3)}`);
@@ -382,6 +390,7 @@ export class EscalationEngine {
     return {
       decisionId: d.id,
       outcome,
+      basis,
       ...(finalChoice === undefined ? {} : { choice: finalChoice }),
       ...(d.proposal === undefined ? {} : { proposal: d.proposal }),
       score,

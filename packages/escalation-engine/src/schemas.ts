@@ -51,9 +51,17 @@ export type DecisionInput = z.infer<typeof DecisionInput>;
 export const Outcome = z.enum(['autonomous', 'preference', 'escalate']);
 export type Outcome = z.infer<typeof Outcome>;
 
+/**
+ * What settled the outcome: a hard rule, an active preference, no choice to act on, autonomy not yet earned (no
+ * certificate for the type), the score against the certified risk-mode threshold, or the budget-mode threshold.
+ */
+export const VerdictBasis = z.enum(['rule', 'preference', 'no_choice', 'not_earned', 'threshold', 'budget']);
+export type VerdictBasis = z.infer<typeof VerdictBasis>;
+
 export const Verdict = z.object({
   decisionId: z.string(),
   outcome: Outcome,
+  basis: VerdictBasis,
   choice: z.string().optional(),
   proposal: z.string().optional(),
   score: z.number(),

@@ -98,7 +98,7 @@ async function apply(ctx: UnitOfWorkContext, deps: DecideDeps, settings: { batch
       meta,
     ),
   );
-  deps.metrics?.decided(d.tenantId, 'escalated');
+  deps.metrics?.escalated(d.tenantId, verdict.basis);
   const fallbackAt = fallbackAtOf(d, now, deps.fallbackAfterMs);
   if (fallbackAt) deps.wakeAt?.(fallbackAt);
 }

@@ -1,7 +1,7 @@
 // Evaluation runner: streams decisions through the engine, a simulated professional answers batches and audits.
 import { Batcher, type EscalationBatch } from '../batcher.js';
 import { EscalationEngine } from '../engine.js';
-import type { DecisionInput, EngineConfigInput, PolicyMode, Verdict } from '../schemas.js';
+import type { DecisionInput, EngineConfigInput, PolicyMode, Verdict, VerdictBasis } from '../schemas.js';
 import { clopperPearson } from '../stats.js';
 import { type SimPolicy, SimulatedProfessional } from './policy.js';
 
@@ -35,6 +35,8 @@ export interface SliceReport {
   autonomous: number;
   byPreference: number;
   escalated: number;
+  /** Escalations by what settled them: hard rule, no choice, autonomy not yet earned, score below the threshold… */
+  escalatedBy: Partial<Record<VerdictBasis, number>>;
   /** Autonomous error against the person's (noisy) answer, with a two-sided 95% Clopper–Pearson interval. */
   autonomousError: { rate: number; errors: number; lower: number; upper: number };
   /** Autonomous error against the person's intended rule (noise removed). */
@@ -77,6 +79,7 @@ export interface EvalReport {
 }
 
 interface Row {
+  basis: VerdictBasis;
   autonomous: boolean;
   byPreference: boolean;
   escalated: boolean;
@@ -178,6 +181,7 @@ export class EvalRunner {
     const intended = this.sim.intended(d, index);
     const escalated = verdict.outcome === 'escalate';
     const row: Row = {
+      basis: verdict.basis,
       autonomous: !escalated,
       byPreference: verdict.outcome === 'preference',
       escalated,
@@ -231,6 +235,7 @@ export class EvalRunner {
     let cost = 0;
     let baseline = 0;
     let unbatched = 0;
+    const escalatedBy: Partial<Record<VerdictBasis, number>> = {};
     for (let i = from; i < to; i++) {
       const r = this.rows[i];
       if (!r) continue;
@@ -240,7 +245,10 @@ export class EvalRunner {
         if (!r.correct) errors++;
         if (!r.correctVsRule) errorsVsRule++;
       }
-      if (r.escalated) escalated++;
+      if (r.escalated) {
+        escalated++;
+        escalatedBy[r.basis] = (escalatedBy[r.basis] ?? 0) + 1;
+      }
       if (r.useful) useful++;
       cost += r.cost;
       baseline += r.baseline;
@@ -254,6 +262,7 @@ export class EvalRunner {
       autonomous,
       byPreference,
       escalated,
+      escalatedBy,
       autonomousError: { rate: autonomous === 0 ? 0 : errors / autonomous, errors, lower: ci.lower, upper: ci.upper },
       autonomousErrorVsRule: autonomous === 0 ? 0 : errorsVsRule / autonomous,
       usefulness: escalated === 0 ? 0 : useful / escalated,
@@ -328,6 +337,21 @@ export function runEvaluation(decisions: Iterable<DecisionInput>, policy: SimPol
   return runner.finish();
 }
 
+const BASIS_LABEL: Record<VerdictBasis, string> = {
+  rule: 'a hard rule',
+  no_choice: 'no choice to act on',
+  not_earned: 'autonomy not yet earned',
+  threshold: 'score below the threshold',
+  budget: 'over the budget',
+  preference: 'a preference',
+};
+
+/** "autonomy not yet earned 285, score below the threshold 174, a hard rule 104", largest first. */
+export function formatEscalatedBy(by: Partial<Record<VerdictBasis, number>>): string {
+  const parts = (Object.entries(by) as [VerdictBasis, number][]).sort((a, b) => b[1] - a[1]).map(([basis, n]) => `${BASIS_LABEL[basis]} ${n}`);
+  return parts.length === 0 ? 'nothing escalated' : parts.join(', ');
+}
+
 /** Human-readable summary of a report. */
 export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
@@ -335,6 +359,7 @@ export function formatReport(r: EvalReport): string {
     lines.push(`${label}: ${x.decisions} decisions`);
     lines.push(`  autonomy            ${pct(x.autonomy)} (${x.autonomous} autonomous, ${x.byPreference} by active preference, ${x.escalated} escalated)`);
     lines.push(`  autonomous error    ${pct(x.autonomousError.rate, 2)} (${x.autonomousError.errors}/${x.autonomous}; 95% CI ${pct(x.autonomousError.lower, 2)}–${pct(x.autonomousError.upper, 2)}); vs intended rule ${pct(x.autonomousErrorVsRule, 2)}`);
+    lines.push(`  escalated because   ${formatEscalatedBy(x.escalatedBy)}`);
     lines.push(`  usefulness          ${pct(x.usefulness)} of escalations changed the agent's proposal`);
     lines.push(`  human minutes       ${x.humanMinutes} vs ${x.baselineUnbatchedMinutes} answering every decision one by one (${x.baselineMinutes} in the same batches)`);
     lines.push(`  time saved          ${pct(x.timeSavedVsUnbatched)} vs answering every decision one by one; ${pct(x.timeSaved)} vs answering every decision in the same batches`);

@@ -16,10 +16,10 @@ describe('evaluation sweep', () => {
     expect(seen).toEqual(['quiet/1', 'quiet/2', 'noisy/1', 'noisy/2']);
 
     const alone = runEvaluation([...generateDecisions(policies[1]!, { n: 700, seed: 3, agentAccuracy: 0.87 })], policies[1]!, { seed: 2, alpha: 0.02 });
-    expect(s.runs[3]).toEqual({ policy: 'noisy', seed: 2, autonomy: alone.afterWarmup.autonomy, autonomousError: alone.afterWarmup.autonomousError.rate, timeSaved: alone.afterWarmup.timeSavedVsUnbatched, timeSavedOverall: alone.overall.timeSavedVsUnbatched });
+    expect(s.runs[3]).toEqual({ policy: 'noisy', seed: 2, autonomy: alone.afterWarmup.autonomy, autonomousError: alone.afterWarmup.autonomousError.rate, timeSaved: alone.afterWarmup.timeSavedVsUnbatched, timeSavedOverall: alone.overall.timeSavedVsUnbatched, escalatedBy: alone.afterWarmup.escalatedBy });
 
     const noisy = s.runs.filter((r) => r.policy === 'noisy');
-    expect(s.policies[1]).toEqual({ policy: 'noisy', meanAutonomy: (noisy[0]!.autonomy + noisy[1]!.autonomy) / 2, minAutonomy: Math.min(noisy[0]!.autonomy, noisy[1]!.autonomy), maxError: Math.max(noisy[0]!.autonomousError, noisy[1]!.autonomousError), meanTimeSaved: (noisy[0]!.timeSaved + noisy[1]!.timeSaved) / 2 });
+    expect(s.policies[1]).toEqual({ policy: 'noisy', meanAutonomy: (noisy[0]!.autonomy + noisy[1]!.autonomy) / 2, minAutonomy: Math.min(noisy[0]!.autonomy, noisy[1]!.autonomy), maxError: Math.max(noisy[0]!.autonomousError, noisy[1]!.autonomousError), meanTimeSaved: (noisy[0]!.timeSaved + noisy[1]!.timeSaved) / 2, meanEscalatedBy: expect.any(Object) as object });
     expect(s.meanAutonomy).toBeCloseTo(s.runs.reduce((a, r) => a + r.autonomy, 0) / 4, 12);
     expect(s.maxError).toBe(Math.max(...s.runs.map((r) => r.autonomousError)));
     expect(s.runsAboveAlpha).toBe(s.runs.filter((r) => r.autonomousError > 0.02).length);

@@ -4,10 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { EngineConfig, type EngineConfigInput } from '../schemas.js';
+import { EngineConfig, type EngineConfigInput, type VerdictBasis } from '../schemas.js';
 import { generateDecisions } from './generate.js';
 import { SimPolicy } from './policy.js';
-import { type EvalReport, runEvaluation } from './runner.js';
+import { type EvalReport, formatEscalatedBy, runEvaluation } from './runner.js';
 
 export interface SweepOptions {
   /** Review seeds: each one a separate run of the engine and the simulated person over the same stream. */
@@ -29,12 +29,13 @@ export interface SweepRun {
   autonomousError: number;
   timeSaved: number;
   timeSavedOverall: number;
+  escalatedBy: Partial<Record<VerdictBasis, number>>;
   driftRecoveredWithin500?: boolean;
 }
 
 export interface SweepSummary {
   runs: SweepRun[];
-  policies: { policy: string; meanAutonomy: number; minAutonomy: number; maxError: number; meanTimeSaved: number }[];
+  policies: { policy: string; meanAutonomy: number; minAutonomy: number; maxError: number; meanTimeSaved: number; meanEscalatedBy: Partial<Record<VerdictBasis, number>> }[];
   meanAutonomy: number;
   maxError: number;
   /** Runs whose autonomous error (against the person's answers) came out above α. */
@@ -42,6 +43,13 @@ export interface SweepSummary {
 }
 
 const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+function meanCounts(all: Partial<Record<VerdictBasis, number>>[]): Partial<Record<VerdictBasis, number>> {
+  const out: Partial<Record<VerdictBasis, number>> = {};
+  for (const by of all) for (const [k, n] of Object.entries(by) as [VerdictBasis, number][]) out[k] = (out[k] ?? 0) + n / all.length;
+  for (const k of Object.keys(out) as VerdictBasis[]) out[k] = Math.round(out[k] ?? 0);
+  return out;
+}
 
 function toRun(policy: string, seed: number, r: EvalReport): SweepRun {
   return {
@@ -51,6 +59,7 @@ function toRun(policy: string, seed: number, r: EvalReport): SweepRun {
     autonomousError: r.afterWarmup.autonomousError.rate,
     timeSaved: r.afterWarmup.timeSavedVsUnbatched,
     timeSavedOverall: r.overall.timeSavedVsUnbatched,
+    escalatedBy: r.afterWarmup.escalatedBy,
     ...(r.drift ? { driftRecoveredWithin500: r.drift.recoveredWithin500 } : {}),
   };
 }
@@ -76,6 +85,7 @@ export function sweep(policies: readonly SimPolicy[], opts: SweepOptions, onRun?
       minAutonomy: Math.min(...rs.map((r) => r.autonomy)),
       maxError: Math.max(...rs.map((r) => r.autonomousError)),
       meanTimeSaved: mean(rs.map((r) => r.timeSaved)),
+      meanEscalatedBy: meanCounts(rs.map((r) => r.escalatedBy)),
     })),
     meanAutonomy: mean(runs.map((r) => r.autonomy)),
     maxError: Math.max(0, ...runs.map((r) => r.autonomousError)),
@@ -87,8 +97,8 @@ const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)}%`;
 
 export function formatSweep(s: SweepSummary, alpha: number): string {
   const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(18) : c.padStart(14))).join('');
-  const lines = [row(['policy', 'mean autonomy', 'lowest', 'max error', 'time saved']) + '   (after the first 500 decisions)'];
-  for (const p of s.policies) lines.push(row([p.policy, pct(p.meanAutonomy), pct(p.minAutonomy), pct(p.maxError, 2), pct(p.meanTimeSaved)]));
+  const lines = [`${row(['policy', 'mean autonomy', 'lowest', 'max error', 'time saved'])}   escalated because (mean per run)   — all after the first 500 decisions`];
+  for (const p of s.policies) lines.push(`${row([p.policy, pct(p.meanAutonomy), pct(p.minAutonomy), pct(p.maxError, 2), pct(p.meanTimeSaved)])}   ${formatEscalatedBy(p.meanEscalatedBy)}`);
   lines.push(`all ${s.runs.length} runs: mean autonomy after 500 ${pct(s.meanAutonomy)}, max autonomous error ${pct(s.maxError, 2)}, ${s.runsAboveAlpha} run(s) above α = ${pct(alpha, 1)}`);
   return lines.join('\n');
 }

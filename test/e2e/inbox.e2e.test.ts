@@ -171,6 +171,9 @@ describe('escalation inbox page', () => {
     expect(text).toMatch(/autonomy not yet earned/); // its top reason
     expect(text).toMatch(/Raise the API rate limit/); // the context
     expect(await page.locator(`.card[data-id="${drop.decision.id}"] .badge`).allTextContents()).toContain('irreversible');
+    // What settled each escalation, in the heading of its reasons (the engine's verdict basis).
+    expect(await first.locator('.reasons h5').textContent()).toBe('Why: autonomy not yet earned');
+    expect(await page.locator(`.card[data-id="${drop.decision.id}"] .reasons h5`).textContent()).toBe('Why: a hard rule');
     await expect.poll(() => page.title()).toBe('(3) Steward inbox');
     await expect.poll(() => polling.locator('#batches .card').count(), { timeout: 20_000 }).toBe(3);
     await polling.close();

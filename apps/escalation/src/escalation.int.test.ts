@@ -69,7 +69,7 @@ describe('escalation service (real PostgreSQL)', () => {
     expect(d.score).toEqual(expect.any(Number));
     expect((d.reasons as string[]).length).toBeGreaterThan(0);
     const [escalated] = await events('decision.escalated.v1');
-    expect(escalated!.data).toMatchObject({ decisionId: e.data.decisionId, batchId: d.batchId, type: 'pr.merge', proposal: 'merge' });
+    expect(escalated!.data).toMatchObject({ decisionId: e.data.decisionId, batchId: d.batchId, type: 'pr.merge', proposal: 'merge', basis: 'not_earned' });
     expect(await events('decision.resolved.v1')).toHaveLength(0); // nothing is decided silently
   });
 

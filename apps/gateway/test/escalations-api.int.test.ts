@@ -43,7 +43,9 @@ const MIGRATE = [
   { id: 'run', label: 'Run the migration' },
   { id: 'skip', label: 'Skip it' },
 ];
-const verdict = (outcome: string, choice?: string) => ({ outcome, ...(choice ? { choice } : {}), score: 0.41, threshold: 0.9, policyVersion: '3', reasons: ['seeded'] });
+const verdict = (outcome: string, choice?: string, basis = 'threshold') => ({ outcome, basis, ...(choice ? { choice } : {}), score: 0.41, threshold: 0.9, policyVersion: '3', reasons: ['seeded'] });
+/** A verdict as stored before verdicts named their basis. */
+const legacyVerdict = (outcome: string) => ({ outcome, score: 0.41, threshold: 0.9, policyVersion: '3', reasons: ['seeded'] });
 
 /** acme's batches and decisions; `bx` are globex's. */
 const id = {
@@ -99,7 +101,7 @@ beforeAll(async () => {
       decision({ id: id.escMerge, batchId: id.batch, taskId, status: 'escalated', proposal: 'merge', context: { repo: 'acme/api', pr: 42 }, ...scored, resolution: { verdict: verdict('escalate') }, fallback: 'hold', fallbackAt: at(7200), createdAt: at(1) }),
       decision({ id: id.escCritical, batchId: id.batch, type: 'db.migrate', options: MIGRATE, status: 'escalated', urgency: 3, resolution: { verdict: verdict('escalate') }, createdAt: at(2) }),
       decision({ id: id.review, batchId: id.batch, status: 'resolved', resolvedBy: 'autonomous', audit: true, auditWeight: 30, proposal: 'merge', resolution: { verdict: verdict('autonomous', 'merge'), choice: 'merge' }, createdAt: at(3), resolvedAt: at(3) }),
-      decision({ id: id.answered, batchId: id.batch, status: 'resolved', resolvedBy: 'human', resolution: { verdict: verdict('escalate'), choice: 'hold', answeredBy: 'ada' }, createdAt: at(4), resolvedAt: at(60) }),
+      decision({ id: id.answered, batchId: id.batch, status: 'resolved', resolvedBy: 'human', resolution: { verdict: legacyVerdict('escalate'), choice: 'hold', answeredBy: 'ada' }, createdAt: at(4), resolvedAt: at(60) }),
       decision({ id: id.appEsc, batchId: id.approvable, status: 'escalated', proposal: 'merge', resolution: { verdict: verdict('escalate') }, createdAt: at(11) }),
       decision({ id: id.appReview, batchId: id.approvable, status: 'resolved', resolvedBy: 'autonomous', audit: true, proposal: 'merge', resolution: { verdict: verdict('autonomous', 'hold'), choice: 'hold' }, createdAt: at(12), resolvedAt: at(12) }),
       decision({ id: id.appReviewed, batchId: id.approvable, status: 'resolved', resolvedBy: 'autonomous', audit: true, resolution: { verdict: verdict('autonomous', 'merge'), choice: 'merge' }, reviewedAt: at(100), createdAt: at(13), resolvedAt: at(13) }),
@@ -216,6 +218,7 @@ describe('GET /v1/decisions and /v1/decisions/:id', () => {
       threshold: 0.9,
       policyVersion: '3',
       reasons: ['score 0.41 is below the threshold 0.9'],
+      basis: 'threshold',
       context: { repo: 'acme/api', pr: 42 },
       review: false,
       reviewed: false,
@@ -227,7 +230,9 @@ describe('GET /v1/decisions and /v1/decisions/:id', () => {
     });
     expect((await gw.request('GET', `/v1/decisions/${id.review}`, { headers: A })).body).toMatchObject({ status: 'resolved', resolvedBy: 'autonomous', choice: 'merge', review: true, reviewed: false });
     expect((await gw.request('GET', `/v1/decisions/${id.appReviewed}`, { headers: A })).body).toMatchObject({ review: true, reviewed: true });
-    expect((await gw.request('GET', `/v1/decisions/${id.answered}`, { headers: A })).body).toMatchObject({ resolvedBy: 'human', choice: 'hold', review: false, resolvedAt: at(60).toISOString() });
+    const legacy = await gw.request('GET', `/v1/decisions/${id.answered}`, { headers: A });
+    expect(legacy.body).toMatchObject({ resolvedBy: 'human', choice: 'hold', review: false, resolvedAt: at(60).toISOString() });
+    expect(legacy.body).not.toHaveProperty('basis'); // stored before verdicts named it
     expect((await gw.request('GET', `/v1/decisions/${randomUUID()}`, { headers: A })).status).toBe(404);
   });
 

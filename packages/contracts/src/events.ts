@@ -249,6 +249,13 @@ export const DecisionResolvedV1 = z.object({
 });
 export type DecisionResolvedV1 = z.infer<typeof DecisionResolvedV1>;
 
+/**
+ * What settled a decision's outcome, in one word: a hard rule, an active preference, no choice to act on, autonomy not
+ * yet earned (no certificate for the type), the score against the certified risk-mode threshold, or the budget.
+ */
+export const VerdictBasis = z.enum(['rule', 'preference', 'no_choice', 'not_earned', 'threshold', 'budget']);
+export type VerdictBasis = z.infer<typeof VerdictBasis>;
+
 /** The engine did not decide alone: the decision waits in an escalation batch for a person. */
 export const DecisionEscalatedV1 = z.object({
   decisionId: Id,
@@ -261,6 +268,8 @@ export const DecisionEscalatedV1 = z.object({
   threshold: z.number().optional(),
   policyVersion: z.string(),
   reasons: z.array(z.string()),
+  /** Why the person is asked (absent from events written before it existed). */
+  basis: VerdictBasis.optional(),
 });
 export type DecisionEscalatedV1 = z.infer<typeof DecisionEscalatedV1>;
 

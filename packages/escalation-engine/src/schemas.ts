@@ -1,4 +1,5 @@
 // Public data shapes: each zod schema and its inferred type share one name.
+import { VerdictBasis } from '@steward/contracts';
 import { z } from 'zod';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -51,12 +52,8 @@ export type DecisionInput = z.infer<typeof DecisionInput>;
 export const Outcome = z.enum(['autonomous', 'preference', 'escalate']);
 export type Outcome = z.infer<typeof Outcome>;
 
-/**
- * What settled the outcome: a hard rule, an active preference, no choice to act on, autonomy not yet earned (no
- * certificate for the type), the score against the certified risk-mode threshold, or the budget-mode threshold.
- */
-export const VerdictBasis = z.enum(['rule', 'preference', 'no_choice', 'not_earned', 'threshold', 'budget']);
-export type VerdictBasis = z.infer<typeof VerdictBasis>;
+// What settled a verdict is a word the audit stream and the gateway share, so it is defined with the events.
+export { VerdictBasis } from '@steward/contracts';
 
 export const Verdict = z.object({
   decisionId: z.string(),

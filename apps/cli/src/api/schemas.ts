@@ -136,6 +136,8 @@ export const Decision = z.looseObject({
   threshold: z.number().optional(),
   policyVersion: z.string().optional(),
   reasons: z.array(z.string()),
+  /** What settled it (rule, preference, no_choice, not_earned, threshold, budget); a string, so a new one still shows. */
+  basis: z.string().optional(),
   context: z.record(z.string(), z.unknown()),
   review: z.boolean(),
   reviewed: z.boolean(),

@@ -53,6 +53,8 @@ describe('inbox display', () => {
     expect(text).toContain('Proposal:   ship — Ship it');
     expect(text).toContain('Confidence: 62% (acting alone needs 98%)');
     expect(text).toContain('    - irreversible');
+    expect(text).not.toContain('basis'); // a decision stored before verdicts named it
+    expect(formatDecision({ ...decision, basis: 'rule' }, { index: 1, total: 1 }, Date.now(), 120).join('\n')).toContain('  Why: (basis: rule)');
     expect(text).toContain('Context:    risk=high  reversible=false');
     expect(text).toContain('    1) ship  Ship it  ← proposed');
     expect(text).toContain('    2) hold  Hold it');

@@ -41,7 +41,7 @@ export function formatDecision(d: Decision, pos: { index: number; total: number 
     lines.push(`  Confidence: ${conf}${d.threshold !== undefined ? style.dim(` (acting alone needs ${Math.round(d.threshold * 100)}%)`) : ''}`);
   }
   if (d.reasons.length) {
-    lines.push('  Why:');
+    lines.push(`  Why:${d.basis !== undefined ? style.dim(` (basis: ${d.basis})`) : ''}`);
     for (const r of d.reasons.slice(0, 5)) lines.push(`    - ${wrap(r, width - 6, '      ')}`);
   }
   const ctx = Object.entries(d.context)

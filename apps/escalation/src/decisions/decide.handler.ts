@@ -94,7 +94,7 @@ async function apply(ctx: UnitOfWorkContext, deps: DecideDeps, settings: { batch
   ctx.emit(
     makeEvent(
       'decision.escalated.v1',
-      { decisionId: d.decisionId, tenantId: d.tenantId, batchId, recipient, type: d.type, ...(d.proposal !== undefined ? { proposal: d.proposal } : {}), score: asProbability(verdict.score), threshold: verdict.threshold, policyVersion: verdict.policyVersion, reasons: verdict.reasons },
+      { decisionId: d.decisionId, tenantId: d.tenantId, batchId, recipient, type: d.type, ...(d.proposal !== undefined ? { proposal: d.proposal } : {}), score: asProbability(verdict.score), threshold: verdict.threshold, policyVersion: verdict.policyVersion, reasons: verdict.reasons, basis: verdict.basis },
       meta,
     ),
   );

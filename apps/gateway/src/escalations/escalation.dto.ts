@@ -1,4 +1,4 @@
-import { Id, type EscalationPolicy } from '@steward/contracts';
+import { Id, type EscalationPolicy, type VerdictBasis } from '@steward/contracts';
 import { z } from 'zod';
 
 export const DecisionId = Id;
@@ -46,6 +46,8 @@ export interface DecisionView {
   policyVersion?: string;
   /** Why it was decided or escalated, most important first. */
   reasons: string[];
+  /** What settled it in one word (absent on decisions stored before the engine said). */
+  basis?: VerdictBasis;
   context: Record<string, unknown>;
   /** For an autonomous decision under review: the person is asked to check it, nothing waits. */
   review: boolean;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EscalationPolicy, makeEvent } from '@steward/contracts';
+import { EscalationPolicy, makeEvent, VerdictBasis } from '@steward/contracts';
 import { ServiceRuntime } from '@steward/service-kit';
 import type { Decision, EscalationBatch, Prisma } from '@steward/state';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,8 @@ const SOURCE = 'steward/gateway';
 const iso = (d: Date | null): string | undefined => d?.toISOString();
 
 function decisionView(d: Decision): DecisionView {
-  const resolution = (d.resolution ?? {}) as { choice?: string };
+  const resolution = (d.resolution ?? {}) as { choice?: string; verdict?: { basis?: unknown } };
+  const basis = VerdictBasis.safeParse(resolution.verdict?.basis);
   const review = d.audit && d.status === 'resolved';
   return {
     id: d.id,
@@ -24,6 +25,7 @@ function decisionView(d: Decision): DecisionView {
     ...(d.threshold !== null ? { threshold: d.threshold } : {}),
     ...(d.policyVersion !== null ? { policyVersion: d.policyVersion } : {}),
     reasons: Array.isArray(d.reasons) ? (d.reasons as string[]) : [],
+    ...(basis.success ? { basis: basis.data } : {}),
     context: d.context as Record<string, unknown>,
     review,
     reviewed: d.reviewedAt !== null,

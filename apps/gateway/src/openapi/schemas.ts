@@ -1,7 +1,7 @@
 // Response bodies as zod schemas, for the OpenAPI document. The handlers return TypeScript interfaces (the `*View`
 // types of each area's dto); each schema below is checked against its interface at compile time (`Matches`), so a
 // field added to, removed from or retyped in a view breaks the typecheck here until the description follows.
-import { EscalationPolicy } from '@steward/contracts';
+import { EscalationPolicy, VerdictBasis } from '@steward/contracts';
 import { DecisionResolver, DecisionStatus, EscalationBatchStatus, PreferenceStatus, SessionStatus, StepRunStatus, TaskKind, TaskStatus, WorkflowRunStatus } from '@steward/state';
 import { z } from 'zod';
 import { AuditItem } from '../audit/audit.dto.js';
@@ -229,6 +229,7 @@ export const DecisionSchema = z.object({
   threshold: z.number().optional().describe('The threshold the score was held to.'),
   policyVersion: z.string().optional(),
   reasons: z.array(z.string()).describe('Why it was decided or escalated, most important first.'),
+  basis: VerdictBasis.optional().describe('What settled it: a hard rule, a preference, no choice to act on, autonomy not yet earned, the score against the certified threshold, or the budget.'),
   context: z.record(z.string(), AnyJson),
   review: z.boolean().describe('An autonomous decision under review: the person is asked to check it, nothing waits.'),
   reviewed: z.boolean(),

@@ -15,6 +15,7 @@
  * @property {number} [threshold]
  * @property {string} [policyVersion]
  * @property {string[]} reasons
+ * @property {string} [basis]
  * @property {Record<string, unknown>} context
  * @property {boolean} review
  * @property {boolean} reviewed
@@ -51,6 +52,15 @@ const STREAM_RECHECK_MS = 60_000;
 /** An answer is hidden from the queue until the server shows it applied, or for this long. */
 const ANSWER_PENDING_MS = 60_000;
 const TOP_REASONS = 3;
+/** What settled a decision (the engine's verdict basis), as the heading of its reasons says it. */
+const BASIS = {
+  rule: 'a hard rule',
+  preference: 'a learned preference',
+  no_choice: 'nothing to act on',
+  not_earned: 'autonomy not yet earned',
+  threshold: 'the score against the certified threshold',
+  budget: 'the escalation budget',
+};
 
 // ── DOM helpers ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -404,7 +414,7 @@ function card({ decision: d, batch }) {
     what,
     options,
     scores(d),
-    reasons(d.reasons),
+    reasons(d),
     contextList(d.context, ['confidence', ...(typeof d.context.title === 'string' ? ['title'] : [])]), // shown with the score and as the subject
     h(
       'p',
@@ -463,10 +473,12 @@ function scores(d) {
   return box;
 }
 
-/** @param {string[]} all */
-function reasons(all) {
+/** @param {Decision} d */
+function reasons(d) {
+  const all = d.reasons;
   if (all.length === 0) return null;
-  const box = h('div', { class: 'reasons' }, h('h5', {}, 'Why'), h('ol', {}, ...all.slice(0, TOP_REASONS).map((r) => h('li', {}, r))));
+  const basis = d.basis !== undefined && d.basis in BASIS ? BASIS[/** @type {keyof typeof BASIS} */ (d.basis)] : undefined;
+  const box = h('div', { class: 'reasons' }, h('h5', {}, basis ? `Why: ${basis}` : 'Why'), h('ol', {}, ...all.slice(0, TOP_REASONS).map((r) => h('li', {}, r))));
   if (all.length > TOP_REASONS) {
     box.append(h('details', {}, h('summary', {}, `${all.length - TOP_REASONS} more reason${all.length - TOP_REASONS === 1 ? '' : 's'}`), h('ol', { start: TOP_REASONS + 1 }, ...all.slice(TOP_REASONS).map((r) => h('li', {}, r)))));
   }
@@ -526,7 +538,7 @@ function historyEntry(d) {
   const body = h(
     'div',
     { class: 'history-body' },
-    reasons(d.reasons),
+    reasons(d),
     contextList(d.context),
     h('p', { class: 'meta' }, 'decision ', h('code', {}, d.id), d.taskId ? h('span', {}, ' · task ', h('code', {}, d.taskId)) : '', d.policyVersion ? h('span', {}, ' · policy ', h('code', {}, d.policyVersion)) : ''),
   );

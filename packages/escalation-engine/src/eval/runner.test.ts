@@ -27,6 +27,8 @@ describe('evaluation runner', () => {
       expect(s.humanMinutes).toBeGreaterThan(0);
       expect(s.baselineMinutes).toBeGreaterThanOrEqual(s.humanMinutes);
       expect(s.timeSaved).toBeLessThanOrEqual(1);
+      // Every escalation has one cause, and they add up.
+      expect(Object.values(s.escalatedBy).reduce((a, b) => a + b, 0)).toBe(s.escalated);
     }
     expect(report.escalationBatches).toBeGreaterThan(0);
     expect(report.drift?.policyDriftAt).toBe(500);
@@ -35,5 +37,6 @@ describe('evaluation runner', () => {
     expect(text).toContain('autonomy');
     expect(text).toContain('time saved');
     expect(text).toContain('learning curve');
+    expect(text).toMatch(/escalated because +autonomy not yet earned \d+/);
   }, 60_000);
 });
